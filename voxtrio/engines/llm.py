@@ -25,7 +25,7 @@ import attrs
 import trio
 
 from voxtrio.core.emitter import EventEmitter
-from voxtrio.core.mailbox import MailboxSender, open_mailbox
+from voxtrio.core.mailbox import MailboxReceiver, MailboxSender, open_mailbox
 from voxtrio.core.misc import shortuuid
 from voxtrio.engines.chat import ChatContext
 from voxtrio.engines.errors import APIConnectOptions, APIError
@@ -160,6 +160,8 @@ class LLMStream:
         self.speech_id = speech_id
         self.turn_id = turn_id
         self.request_id = shortuuid("llm_")
+        self._send: MailboxSender[ChatChunk]
+        self._receive: MailboxReceiver[ChatChunk]
         self._send, self._receive = open_mailbox(capacity, "block")
         self._nursery_manager: Any = None
         self._nursery: trio.Nursery | Any = None

@@ -276,11 +276,11 @@ def _type_schema(hint: Any, where: str) -> dict[str, Any]:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is typing.Annotated:
-        schema = _type_schema(args[0], where)
+        annotated = _type_schema(args[0], where)
         for extra in args[1:]:
             if isinstance(extra, str):
-                schema["description"] = extra
-        return schema
+                annotated["description"] = extra
+        return annotated
     if origin is typing.Literal:
         kinds = {type(a) for a in args}
         schema: dict[str, Any] = {"enum": list(args)}
