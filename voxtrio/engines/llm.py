@@ -203,12 +203,16 @@ class LLMStream:
         tb: TracebackType | None,
     ) -> bool | None:
         # Leaving the block early cancels the request; the producer never outlives it.
+        # The producer task never raises (its errors come out of the iterator), so the
+        # nursery is closed on its own: an exception from the caller's block then
+        # propagates as itself, not wrapped in an exception group.
         self._nursery.cancel_scope.cancel()
         self._receive.close()
         try:
-            return bool(await self._nursery_manager.__aexit__(exc_type, exc, tb))
+            await self._nursery_manager.__aexit__(None, None, None)
         finally:
             self._emit_metrics(cancelled=not self._finished)
+        return None
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         return self
