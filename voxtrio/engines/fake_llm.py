@@ -6,7 +6,9 @@
 
 The response is chosen by the text of the last user message (exact match first, then
 the first response whose `input` the text contains; an unknown input gives
-`default_response`, or an empty reply). The content streams in small pieces: the first
+`default_response`, or an empty reply). Right after a round of tool calls (the context
+ends with tool outputs) it is chosen by the last tool output's text instead, so a
+script can say what the model answers once it saw the tool's result. The content streams in small pieces: the first
 after `ttft`, the rest spread evenly until `duration`; tool calls go out at `duration`.
 All waiting is on trio's clock, so with `MockClock(autojump_threshold=0)` it costs no
 real time.
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 import attrs
 import trio
 
-from voxtrio.engines.chat import ChatContext
+from voxtrio.engines.chat import ChatContext, FunctionCallOutput
 from voxtrio.engines.errors import APIError
 from voxtrio.engines.llm import LLM, CompletionUsage, FunctionToolCall, LLMStream
 
@@ -59,8 +61,12 @@ class FakeLLM(LLM):
         self.requests: list[ChatContext] = []
 
     def response_for(self, chat_ctx: ChatContext) -> FakeLLMResponse | None:
-        users = [m for m in chat_ctx.messages() if m.role == "user"]
-        text = users[-1].text_content.strip().lower() if users else ""
+        last = chat_ctx.items[-1] if chat_ctx.items else None
+        if isinstance(last, FunctionCallOutput):
+            text = last.output.strip().lower()
+        else:
+            users = [m for m in chat_ctx.messages() if m.role == "user"]
+            text = users[-1].text_content.strip().lower() if users else ""
         for response in self._responses:
             if response.input.strip().lower() == text:
                 return response
