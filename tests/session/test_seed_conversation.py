@@ -4,10 +4,10 @@ import logging
 
 import pytest
 
+from voxtrio import AgentSession, MetricsCollectedEvent
 from voxtrio.audio.sinks import MemorySink
 from voxtrio.engines.fake import FakeTTS
 from voxtrio.engines.fake_llm import FakeLLM, FakeLLMResponse
-from voxtrio import AgentSession, MetricsCollectedEvent
 from voxtrio.metrics import STTMetrics, UsageCollector, log_metrics
 from voxtrio.session.agent import Agent
 from voxtrio.testing.user import ScriptedUser

@@ -13,7 +13,12 @@ from voxtrio.engines.openai_compat import OpenAICompatibleLLM
 from voxtrio.engines.tools import function_tool
 from voxtrio.session.agent import Agent
 from voxtrio.session.session import AgentSession
-from voxtrio.testing.chat_server import ScriptedReply, serve_chat_completions, text_chunks, tool_call_chunks
+from voxtrio.testing.chat_server import (
+    ScriptedReply,
+    serve_chat_completions,
+    text_chunks,
+    tool_call_chunks,
+)
 from voxtrio.testing.recorder import EventRecorder
 from voxtrio.testing.user import ScriptedUser
 
