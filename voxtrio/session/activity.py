@@ -86,6 +86,7 @@ class _Turn:
     turn_id: str
     speech_started_at: float | None = None
     speech_ended_at: float | None = None
+    vad_end_detected_at: float | None = None
     vad_speaking: bool = False
     finals: list[str] = attrs.Factory(list)
     final_at: float | None = None
@@ -106,6 +107,8 @@ class _Reply:
     paced: PacedTranscript = attrs.Factory(PacedTranscript)
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     started_playing_at: float | None = None
+    first_text_at: float | None = None
+    first_audio_at: float | None = None
     generation_done: bool = False
     audio_sent: bool = False
     interrupt_requested: bool = False
@@ -282,6 +285,7 @@ class AgentActivity(Actor):
             if self._turn is not None:
                 self._turn.vad_speaking = False
                 self._turn.speech_ended_at = ended
+                self._turn.vad_end_detected_at = at
             self._listening_since = at
             self.core.set_user_state("listening", at=ended, turn_id=self.turn_id)
             reply = self._reply
@@ -340,6 +344,8 @@ class AgentActivity(Actor):
                 "end_of_turn_delay": end_of_turn_delay,
             },
         )
+        if turn.vad_end_detected_at is not None:
+            message.metrics["vad_end_of_speech_delay"] = turn.vad_end_detected_at - ended
         self.core.history.append(message)
         self.core.emit("conversation_item_added", ConversationItemAddedEvent(item=message, turn_id=turn.turn_id))
         self._last_user_stopped_at = ended
@@ -478,6 +484,8 @@ class AgentActivity(Actor):
                     tts_stream.end_input()
 
     async def _push_text(self, reply: _Reply, tts_stream: Any, text: str) -> None:
+        if reply.first_text_at is None and text.strip():
+            reply.first_text_at = trio.current_time()
         reply.paced.push_text(text)
         await tts_stream.send_text(text)
 
@@ -488,6 +496,8 @@ class AgentActivity(Actor):
             if frame.samples_per_channel == 0:
                 continue
             reply.paced.push_audio_duration(frame.duration)
+            if reply.first_audio_at is None:
+                reply.first_audio_at = trio.current_time()
             reply.audio_sent = True
             await self.core.playout.tell(SegmentAudio(speech_id, frame))
 
@@ -591,8 +601,15 @@ class AgentActivity(Actor):
             metrics: dict[str, float] = {}
             if reply.started_playing_at is not None:
                 metrics["started_speaking_at"] = core.wall_at(reply.started_playing_at)
-                if reply.user_stopped_at is not None and handle.user_initiated:
-                    metrics["e2e_latency"] = reply.started_playing_at - reply.user_stopped_at
+                stopped = reply.user_stopped_at
+                if stopped is not None and handle.user_initiated:
+                    # The turn's latency breakdown, each stage in seconds after the
+                    # user stopped speaking; e2e_latency is the silence they heard.
+                    metrics["e2e_latency"] = reply.started_playing_at - stopped
+                    if reply.first_text_at is not None:
+                        metrics["llm_first_token_delay"] = reply.first_text_at - stopped
+                    if reply.first_audio_at is not None:
+                        metrics["tts_first_audio_delay"] = reply.first_audio_at - stopped
             metrics.update(core.reply_latencies(handle.speech_id))
             message = ChatMessage(
                 role="assistant",

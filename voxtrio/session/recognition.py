@@ -8,6 +8,10 @@ an STT stream it owns, and tells the activity actor what they report (`VadSignal
 metrics collector through the engine's `metrics_collected` event (the session
 subscribes once).
 
+At the VAD's end of speech the STT stream is flushed (`flush_stt_on_vad_end`), so a
+final transcript comes as soon as the VAD is sure, not when the STT's own endpointer
+(or the end of the input) decides.
+
 If a stream fails after its own retries the actor raises, and the session supervisor
 restarts it with fresh streams: the frame mailbox outlives the incarnation, so frames
 that arrived meanwhile are still there to be read. When the mic's source ends, the
@@ -25,7 +29,7 @@ from voxtrio.audio.frame import AudioFrame
 from voxtrio.core.actor import Actor, ActorContext, ActorRef
 from voxtrio.core.mailbox import MailboxReceiver
 from voxtrio.engines.stt import STT, RecognizeStream
-from voxtrio.engines.vad import VAD, VADStream
+from voxtrio.engines.vad import VAD, VADEventType, VADStream
 from voxtrio.session.messages import AudioInputEnded, Crash, InjectedCrash, SttSignal, VadSignal
 
 __all__ = ["RecognitionActor"]
@@ -44,8 +48,10 @@ class RecognitionActor(Actor):
         stt: STT,
         activity: ActorRef,
         language: str | None = None,
+        flush_stt_on_vad_end: bool = True,
     ) -> None:
         self.frames = frames
+        self.flush_stt_on_vad_end = flush_stt_on_vad_end
         self.vad = vad
         self.stt = stt
         self.activity = activity
@@ -59,7 +65,7 @@ class RecognitionActor(Actor):
             if self.vad is not None:
                 vad_stream = self.vad.stream()
                 await nursery.start(vad_stream.run)
-                nursery.start_soon(self._forward_vad, vad_stream)
+                nursery.start_soon(self._forward_vad, vad_stream, stt_stream)
             forward_stt_done = trio.Event()
             nursery.start_soon(self._forward_stt, stt_stream, forward_stt_done)
             nursery.start_soon(self._watch_control, ctx, nursery.cancel_scope)
@@ -76,8 +82,16 @@ class RecognitionActor(Actor):
             await self.activity.tell(AudioInputEnded(trio.current_time()))
             nursery.cancel_scope.cancel()
 
-    async def _forward_vad(self, stream: VADStream) -> None:
+    async def _forward_vad(self, stream: VADStream, stt_stream: RecognizeStream) -> None:
         async for event in stream:
+            if (
+                event.type is VADEventType.END_OF_SPEECH
+                and self.flush_stt_on_vad_end
+                and stt_stream.accepting_input
+            ):
+                # The VAD knows the utterance is over: have the STT finalize it now
+                # instead of waiting for its own endpointer (or the end of input).
+                stt_stream.flush()
             await self.activity.tell(VadSignal(event, trio.current_time()))
 
     async def _forward_stt(self, stream: RecognizeStream, done: trio.Event) -> None:

@@ -1,0 +1,83 @@
+"""`voxtrio run` on real audio with the embedded engines (real time, bounded waits).
+
+A two-utterance WAV is built from the committed speech fixtures; the conversation runs
+through silero, pocketsphinx (worker process) and espeak-ng (worker process).
+"""
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trio
+
+from voxtrio.app.run_file import RunOptions, run_file
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "speech"
+RATE = 16_000
+
+
+def read(name: str) -> np.ndarray:
+    with wave.open(str(FIXTURES / name), "rb") as w:
+        assert w.getframerate() == RATE
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * RATE), np.int16)
+
+
+@pytest.mark.realtime
+async def test_two_utterances_two_replies(tmp_path):
+    first, second = read("s03.wav"), read("s05.wav")  # timer, music
+    gap = 7.0  # room for the first reply to play out before the user speaks again
+    audio = np.concatenate([silence(0.5), first, silence(gap), second, silence(0.5)])
+    path = tmp_path / "two.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
+        w.writeframes(audio.tobytes())
+    second_starts = (0.5 + len(first) / RATE + gap)
+    options = RunOptions(
+        input=path, out=tmp_path / "reply.wav", transcript=tmp_path / "t.jsonl", metrics=tmp_path / "m.json"
+    )
+    out = (tmp_path / "console.txt").open("w")
+    with trio.fail_after(60):
+        report = await run_file(options, out=out)
+    out.close()
+
+    items = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    users = [i for i in items if i["role"] == "user"]
+    agents = [i for i in items if i["role"] == "assistant"]
+    assert len(users) == 2 and len(agents) == 2
+    # Within the engine's accuracy: the key words come through.
+    assert "timer" in users[0]["text"] and "minutes" in users[0]["text"]
+    assert "music" in users[1]["text"]
+    assert all(not a["interrupted"] for a in agents)
+    assert {a["turn_id"] for a in agents} == {u["turn_id"] for u in users}
+
+    # The reply audio lines up with the input: each reply starts within ~1 s after
+    # the utterance it answers, and nothing plays while the user speaks.
+    with wave.open(str(tmp_path / "reply.wav"), "rb") as w:
+        rate = w.getframerate()
+        reply = np.frombuffer(w.readframes(w.getnframes()), np.int16)
+    loud = np.flatnonzero(np.abs(reply) > 500) / rate
+    assert loud.size
+    first_end = 0.5 + len(first) / RATE
+    starts = [loud[0], loud[loud > second_starts][0]]
+    # (generous bounds: CI machines are slow and shared; bench/session.py measures)
+    assert first_end < starts[0] < first_end + 3.0
+    second_end = second_starts + len(second) / RATE
+    assert second_end < starts[1] < second_end + 3.0
+    assert not np.any((loud > second_starts + 0.05) & (loud < second_end))
+
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert len(metrics["turns"]) == 2
+    for turn in metrics["turns"]:
+        assert 0 < turn["e2e_latency"] < 3.0
+        assert turn["stt_final"] is not None and turn["tts_first_audio"] is not None
+    kinds = {m["type"] for m in metrics["metrics"]}
+    assert {"stt_metrics", "tts_metrics", "llm_metrics", "eou_metrics"} <= kinds
+    assert report.usage["stt_audio_duration"] > 0
+    console = (tmp_path / "console.txt").read_text()
+    assert "latency per turn" in console and "e2e latency: median" in console

@@ -1,0 +1,1 @@
+"""The applications behind the command line: `voxtrio run` and `voxtrio console`."""
