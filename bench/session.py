@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import wave
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ def main() -> None:
         path = Path(tmp) / "bench.wav"
         build_input(path, args.utterances, args.gap)
         log = io.StringIO()
-        report = trio.run(run_file, RunOptions(input=path, progress_every=1e9), log)
+        report = trio.run(partial(run_file, RunOptions(input=path, progress_every=1e9), out=log))
     turns = report.turns
     print(latency_table(turns))
     stages = ["vad_end_of_speech", "stt_final", "end_of_turn", "llm_first_token", "tts_first_audio", "e2e_latency"]
