@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/supervision.py
+	$(BIN)/voxtrio run examples/audio/question.wav --out reply.wav --transcript transcript.jsonl --metrics metrics.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check voxtrio tests examples bench

@@ -32,7 +32,7 @@ def silence(seconds: float) -> np.ndarray:
 async def test_two_utterances_two_replies(tmp_path):
     first, second = read("s03.wav"), read("s05.wav")  # timer, music
     gap = 7.0  # room for the first reply to play out before the user speaks again
-    audio = np.concatenate([silence(0.5), first, silence(gap), second, silence(0.5)])
+    audio = np.concatenate([silence(0.5), first, silence(gap), second, silence(1.5)])
     path = tmp_path / "two.wav"
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)

@@ -14,10 +14,9 @@ Outputs (all optional):
   `turn_id`, `speech_id`, `start`/`end` in seconds from the input's start);
 - `metrics`: every metrics record, the per-turn latency breakdown and the usage totals.
 
-With `fast=True` the caller runs this under a `MockClock` with a small autojump
-threshold (see `voxtrio.cli`): every timed wait (pacing, endpointing) is skipped, so a
-long file runs as fast as the engines go, and the latencies reported are those of the
-pipeline's own delays, without engine compute time.
+The file always plays in real time: the real engines work in real time (worker
+processes, threads), so a virtual clock would skip over their work. Conversations on
+virtual time use the fake engines of `voxtrio.testing` instead.
 """
 
 from __future__ import annotations
@@ -72,7 +71,6 @@ class RunOptions:
     llm_url: str | None = None
     model: str | None = None
     instructions: str = DEFAULT_INSTRUCTIONS
-    fast: bool = False
     realtime_model: bool = False
     progress_every: float = 10.0
 

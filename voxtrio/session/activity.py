@@ -35,9 +35,11 @@ import trio
 from voxtrio.actors.messages_audio import (
     EndOfSegment,
     Interrupt,
+    Pause,
     PlaybackFinished,
     PlaybackPosition,
     PlaybackStarted,
+    Resume,
     SegmentAudio,
 )
 from voxtrio.core.actor import Actor, ActorContext
@@ -61,9 +63,7 @@ from voxtrio.session.messages import (
     GenerateReply,
     InjectedCrash,
     InterruptSpeech,
-    Pause,
     RecognitionFailed,
-    Resume,
     Say,
     SttSignal,
     VadSignal,
@@ -191,6 +191,10 @@ class AgentActivity(Actor):
         elif isinstance(msg, RecognitionFailed):
             self.core.report_error(msg.error, source=msg.source, recoverable=False)
         elif isinstance(msg, AudioInputEnded):
+            if self._turn is not None and self._turn.vad_speaking:
+                # No more audio: whatever the user said has ended.
+                self._turn.vad_speaking = False
+                self._turn.speech_ended_at = self._turn.speech_ended_at or msg.at
             self.core.audio_input_ended(msg.at)
         else:
             logger.debug("activity ignores %r", msg)
@@ -383,6 +387,8 @@ class AgentActivity(Actor):
             words = len(turn.text.split()) if turn is not None else 0
             if words < options.min_interruption_words:
                 return
+        if reply.paused and not transcript:
+            return  # already holding: only words turn a pause into an interruption
         playing = reply.started_playing_at is not None and not reply.paused
         if (
             playing
@@ -404,11 +410,11 @@ class AgentActivity(Actor):
         reply.paused = False
         reply.paused_speech_ended_at = None
         self.core.playout.tell_control_nowait(Resume(reply.handle.speech_id))
-        self.core.set_agent_state("speaking", speech_id=reply.handle.speech_id)
         self.core.emit(
             "agent_false_interruption",
             AgentFalseInterruptionEvent(resumed=True, speech_id=reply.handle.speech_id, turn_id=reply.handle.turn_id),
         )
+        self.core.set_agent_state("speaking", speech_id=reply.handle.speech_id)
 
     def _interrupt(self, *, force: bool) -> None:
         reply = self._reply

@@ -67,18 +67,6 @@ class InterruptSpeech:
     force: bool = False
 
 
-@attrs.frozen(slots=True)
-class Pause:
-    """Hold the playout of `speech_id` (a possible false interruption)."""
-
-    speech_id: str | None = None
-
-
-@attrs.frozen(slots=True)
-class Resume:
-    speech_id: str | None = None
-
-
 class InjectedCrash(RuntimeError):
     """Raised by an actor that received `Crash` (a test hook: see voxtrio.testing)."""
 

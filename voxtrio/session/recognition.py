@@ -62,27 +62,35 @@ class RecognitionActor(Actor):
             stt_stream = self.stt.stream(language=self.language)
             await nursery.start(stt_stream.run)
             vad_stream: VADStream | None = None
+            drained: list[trio.Event] = []
             if self.vad is not None:
                 vad_stream = self.vad.stream()
                 await nursery.start(vad_stream.run)
-                nursery.start_soon(self._forward_vad, vad_stream, stt_stream)
-            forward_stt_done = trio.Event()
-            nursery.start_soon(self._forward_stt, stt_stream, forward_stt_done)
+                vad_done = trio.Event()
+                drained.append(vad_done)
+                nursery.start_soon(self._forward_vad, vad_stream, stt_stream, vad_done)
+            stt_done = trio.Event()
+            drained.append(stt_done)
+            nursery.start_soon(self._forward_stt, stt_stream, stt_done)
             nursery.start_soon(self._watch_control, ctx, nursery.cancel_scope)
             ctx.started()
             async for frame in self.frames:
                 stt_stream.push_frame(frame)
                 if vad_stream is not None:
                     vad_stream.push_frame(frame)
-            # The source ended: let both streams finish what they heard.
-            stt_stream.end_input()
+            # The source ended: let both streams finish what they heard (the VAD ends a
+            # speech in progress, the STT sends its last final) before saying so.
             if vad_stream is not None:
                 vad_stream.end_input()
-            await forward_stt_done.wait()
+            stt_stream.end_input()
+            for done in drained:
+                await done.wait()
             await self.activity.tell(AudioInputEnded(trio.current_time()))
             nursery.cancel_scope.cancel()
 
-    async def _forward_vad(self, stream: VADStream, stt_stream: RecognizeStream) -> None:
+    async def _forward_vad(
+        self, stream: VADStream, stt_stream: RecognizeStream, done: trio.Event
+    ) -> None:
         async for event in stream:
             if (
                 event.type is VADEventType.END_OF_SPEECH
@@ -93,6 +101,7 @@ class RecognitionActor(Actor):
                 # instead of waiting for its own endpointer (or the end of input).
                 stt_stream.flush()
             await self.activity.tell(VadSignal(event, trio.current_time()))
+        done.set()
 
     async def _forward_stt(self, stream: RecognizeStream, done: trio.Event) -> None:
         async for event in stream:

@@ -40,7 +40,7 @@ from voxtrio.actors.mic import MicReader, open_frame_mailbox
 from voxtrio.actors.playout import Playout
 from voxtrio.audio.sinks import AudioSink
 from voxtrio.audio.sources import AudioSource
-from voxtrio.core.actor import Actor, ActorContext, ActorRef
+from voxtrio.core.actor import Actor, ActorContext, ActorRef, ActorStopped
 from voxtrio.core.async_value import AsyncValue
 from voxtrio.core.emitter import EventEmitter
 from voxtrio.core.supervisor import ChildExited, ChildSpec, Supervisor, SupervisorEscalation
@@ -265,8 +265,10 @@ class AgentSession:
         def forward(event: Any) -> None:
             try:
                 activity.tell_nowait(event)
-            except Exception as exc:
-                logger.warning("playback event lost: %r (%s)", event, exc)
+            except ActorStopped:
+                pass  # shutting down: the activity stops before the playout does
+            except trio.WouldBlock:
+                logger.warning("activity inbox full: playback event lost: %r", event)
 
         for name in PLAYBACK_EVENTS:
             playout_events.on(name, forward)

@@ -1,0 +1,164 @@
+"""The `voxtrio` command line: ``python -m voxtrio <command> ...``.
+
+    voxtrio run question.wav --out reply.wav    # a conversation with a WAV file
+    voxtrio console                              # talk to it (microphone and speaker)
+    python -m voxtrio devices                    # list sound cards PortAudio can see
+
+Each command is a small function registered as an argparse subcommand; `main(argv)`
+parses, runs the command and returns the process exit status (0 ok, 1 failure, 2 usage
+error), so tests can call it directly. Commands print for people; library code below
+them logs instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TextIO
+
+__all__ = ["build_parser", "main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand.
+
+    Each command contributes an `add_<name>_command(subparsers)` function that adds its
+    subparser and sets ``func`` (a `Command`); add new ones to `COMMANDS`.
+    """
+    parser = argparse.ArgumentParser(prog="voxtrio", description="Realtime voice agents on trio.")
+    commands = parser.add_subparsers(dest="command", metavar="<command>")
+    commands.required = True
+    for add_command in COMMANDS:
+        add_command(commands)
+    return parser
+
+
+def add_devices_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `voxtrio devices`."""
+    devices = commands.add_parser(
+        "devices",
+        help="list audio input and output devices",
+        description=(
+            "List the sound cards PortAudio finds (needs the optional extra "
+            "voxtrio[audio] and the libportaudio2 library)."
+        ),
+    )
+    devices.set_defaults(func=cmd_devices)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Command = args.func
+    return func(args)
+
+
+def cmd_devices(
+    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """`voxtrio devices`: a table of devices, or why there is none."""
+    from voxtrio.audio.devices import AudioBackendUnavailable, list_devices
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        devices = list_devices()
+    except AudioBackendUnavailable as exc:
+        print(f"voxtrio: {exc}", file=err)
+        return 1
+    if not devices:
+        print(
+            "No audio devices found: PortAudio is installed but reports no sound card "
+            "(typical in containers and CI). Use WAV files or the in-memory sources and "
+            "sinks instead.",
+            file=out,
+        )
+        return 0
+    header = f"{'':2}{'index':>5}  {'in':>3}  {'out':>3}  {'rate':>7}  {'host API':<12}  name"
+    print(header, file=out)
+    for dev in devices:
+        marks = ("<" if dev.is_default_input else " ") + (">" if dev.is_default_output else " ")
+        print(
+            f"{marks}{dev.index:>5}  {dev.max_input_channels:>3}  {dev.max_output_channels:>3}  "
+            f"{dev.default_samplerate:>7.0f}  {dev.hostapi[:12]:<12}  {dev.name}",
+            file=out,
+        )
+    print("(< default input, > default output)", file=out)
+    return 0
+
+
+def add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `voxtrio run`."""
+    run = commands.add_parser(
+        "run",
+        help="hold a conversation with a WAV file as the user",
+        description=(
+            "Feed INPUT.wav in real time through an AgentSession on the embedded offline "
+            "engines (silero VAD, pocketsphinx STT, espeak-ng TTS) and the demo brain, "
+            "print the conversation and a per-turn latency table."
+        ),
+    )
+    run.add_argument("input", type=Path, metavar="INPUT.wav", help="the user's audio (PCM16 WAV)")
+    run.add_argument("--out", type=Path, help="write the agent's audio, aligned with the input")
+    run.add_argument("--transcript", type=Path, help="write one JSON line per conversation item")
+    run.add_argument("--metrics", type=Path, help="write all metrics and the latency breakdown (JSON)")
+    run.add_argument("--llm", metavar="URL", help="an OpenAI-compatible base URL (e.g. http://127.0.0.1:11434/v1)")
+    run.add_argument("--model", metavar="NAME", help="the model name for --llm")
+    run.add_argument("--instructions", help="the agent's instructions (system prompt)")
+    run.add_argument("--realtime", action="store_true", help="use the OpenAI Realtime model (OPENAI_API_KEY)")
+    run.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """`voxtrio run INPUT.wav ...`."""
+    import trio
+
+    from voxtrio.app.run_file import DEFAULT_INSTRUCTIONS, RunOptions, run_file
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if args.realtime and not os.environ.get("OPENAI_API_KEY"):
+        print(
+            "voxtrio: --realtime talks to the OpenAI Realtime API and needs a key: set "
+            "OPENAI_API_KEY (or run without --realtime to use the offline engines)",
+            file=err,
+        )
+        return 2
+    if args.llm and not args.model:
+        print("voxtrio: --llm URL needs --model NAME", file=err)
+        return 2
+    options = RunOptions(
+        input=args.input,
+        out=args.out,
+        transcript=args.transcript,
+        metrics=args.metrics,
+        llm_url=args.llm,
+        model=args.model,
+        instructions=args.instructions or DEFAULT_INSTRUCTIONS,
+        realtime_model=args.realtime,
+    )
+    try:
+        trio.run(partial(run_file, options, out=out))
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"voxtrio: {exc}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print("voxtrio: interrupted", file=err)
+        return 130
+    return 0
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    add_run_command,
+    add_devices_command,
+]
+
+if __name__ == "__main__":
+    sys.exit(main())
