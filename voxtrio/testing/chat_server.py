@@ -99,6 +99,12 @@ class _Handler:
         self.server: ChatServer | None = None
 
     async def handle(self, stream: trio.SocketStream) -> None:
+        try:
+            await self._handle(stream)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the client went away (as clients do after an error): nothing to answer
+
+    async def _handle(self, stream: trio.SocketStream) -> None:
         conn = h11.Connection(h11.SERVER)
         try:
             request, body = await _read_request(conn, stream)
