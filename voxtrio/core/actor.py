@@ -113,7 +113,7 @@ class Actor:
 
     async def run(self, ctx: ActorContext) -> None:
         """The actor's body. Call `ctx.started()` once ready to serve."""
-        raise NotImplementedError(f"{type(self).__name__} must define `async def run(self, ctx)`")
+        raise NotImplementedError(f"{type(self).__name__} must define `async def run(self, ctx)`")  # abstract
 
 
 @final

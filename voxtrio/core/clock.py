@@ -3,7 +3,7 @@
     created_at = wall_time()
 
 Event payloads and chat items carry a `created_at` in seconds since the epoch, like the
-asyncio frameworks users know. Reading `time.time()` directly would make them differ
+asyncio frameworks users know. Reading the system clock directly would make them differ
 between two runs of a virtual-time test, so inside a trio run the wall time is derived
 from trio's clock: the epoch time when the run first asked, plus the trio time elapsed
 since. Tests pin the origin with `set_wall_origin(...)` to get identical logs.

@@ -318,7 +318,7 @@ class AudioInputStream(Generic[E]):
     # -- for subclasses --------------------------------------------------------------
 
     async def _run(self) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract
 
     async def _send_event(self, event: E) -> None:
         """Hand `event` to the consumer (waits while the consumer is `event_capacity` behind)."""

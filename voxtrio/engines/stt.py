@@ -238,7 +238,7 @@ class STT:
         conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
     ) -> RecognizeStream:
         """A live recognition stream; enter it with `async with` before use."""
-        raise NotImplementedError(
+        raise NotImplementedError(  # abstract: a streaming engine overrides stream()
             f"{self._label} does not stream: wrap it, e.g. StreamAdapter(stt, vad), "
             "to get a stream from a batch STT"
         )
@@ -261,7 +261,7 @@ class STT:
         self, frame: AudioFrame, *, language: str | None, conn_options: APIConnectOptions
     ) -> SpeechEvent:
         """Transcribe `frame` (one merged frame at `self.sample_rate`); one attempt."""
-        raise NotImplementedError(f"{self._label} does not implement batch recognition")
+        raise NotImplementedError(f"{self._label} does not implement batch recognition")  # abstract
 
     def _emit_metrics(
         self, frame: AudioFrame, duration: float, request_id: str, error: BaseException | None

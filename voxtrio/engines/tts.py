@@ -184,7 +184,7 @@ class TTS:
         self, text: str, output: AudioOutput, *, conn_options: APIConnectOptions
     ) -> None:
         """Synthesize `text`, pushing each chunk with `await output.push(frame)`."""
-        raise NotImplementedError(f"{self._label} must implement _synthesize_impl")
+        raise NotImplementedError(f"{self._label} must implement _synthesize_impl")  # abstract
 
 
 class AudioOutput:
@@ -311,7 +311,7 @@ class _Synthesis:
             self._out_tx.close()
 
     async def _main(self) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract
 
     async def _send(self, audio: SynthesizedAudio) -> None:
         try:

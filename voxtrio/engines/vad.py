@@ -224,7 +224,7 @@ class VAD:
 
     async def probability(self, window: FloatArray) -> float:
         """Speech probability of one window (`window_size` float32 samples in [-1, 1))."""
-        raise NotImplementedError(f"{self._label} must implement probability(window)")
+        raise NotImplementedError(f"{self._label} must implement probability(window)")  # abstract
 
     def scorer(self) -> WindowScorer:
         """The scoring function one stream uses; override for per-stream model state."""
