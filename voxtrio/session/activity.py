@@ -42,9 +42,10 @@ from voxtrio.actors.messages_audio import (
     Resume,
     SegmentAudio,
 )
-from voxtrio.core.actor import Actor, ActorContext
+from voxtrio.core.actor import Actor, ActorContext, ActorStopped
 from voxtrio.core.misc import shortuuid
 from voxtrio.engines.chat import ChatMessage, FunctionCall, FunctionCallOutput
+from voxtrio.engines.errors import APIError, unwrap_error
 from voxtrio.engines.llm import FunctionToolCall
 from voxtrio.engines.metrics import EOUMetrics
 from voxtrio.engines.stt import SpeechEventType
@@ -123,6 +124,16 @@ class _Reply:
 class _GenerationDone:
     speech_id: str
     error: BaseException | None = None
+    source: str = "llm"
+
+
+class _ComponentFailure(Exception):
+    """Tags a failure with the component ("llm", "tts", "tools") it came from."""
+
+    def __init__(self, source: str, error: BaseException) -> None:
+        super().__init__(f"{source}: {error}")
+        self.source = source
+        self.error = error
 
 
 class AgentActivity(Actor):
@@ -462,17 +473,20 @@ class AgentActivity(Actor):
 
     async def _generate(self, reply: _Reply) -> None:
         error: BaseException | None = None
+        source = "llm"
         speech_id = reply.handle.speech_id
         with reply.scope:
             try:
                 await self._produce(reply)
             except Exception as exc:  # reported below; the conversation goes on
-                error = exc
+                error = unwrap_error(exc)
+                if isinstance(error, _ComponentFailure):
+                    source, error = error.source, unwrap_error(error.error)
         reply.generation_done = True
         if reply.audio_sent and not reply.interrupt_requested:
             await self.core.playout.tell(EndOfSegment(speech_id))
         if self._ctx is not None:
-            await self._ctx.self_ref.tell(_GenerationDone(speech_id, error))
+            await self._ctx.self_ref.tell(_GenerationDone(speech_id, error, source))
 
     async def _produce(self, reply: _Reply) -> None:
         core = self.core
@@ -496,16 +510,20 @@ class AgentActivity(Actor):
         await tts_stream.send_text(text)
 
     async def _forward_audio(self, reply: _Reply, tts_stream: Any) -> None:
-        speech_id = reply.handle.speech_id
-        async for audio in tts_stream:
-            frame = audio.frame
-            if frame.samples_per_channel == 0:
-                continue
-            reply.paced.push_audio_duration(frame.duration)
-            if reply.first_audio_at is None:
-                reply.first_audio_at = trio.current_time()
-            reply.audio_sent = True
-            await self.core.playout.tell(SegmentAudio(speech_id, frame))
+        try:
+            async for audio in tts_stream:
+                frame = audio.frame
+                if frame.samples_per_channel == 0:
+                    continue  # a segment's end marker
+                reply.paced.push_audio_duration(frame.duration)
+                if reply.first_audio_at is None:
+                    reply.first_audio_at = trio.current_time()
+                reply.audio_sent = True
+                await self.core.playout.tell(SegmentAudio(reply.handle.speech_id, frame))
+        except (ActorStopped, trio.Cancelled):
+            raise
+        except Exception as exc:
+            raise _ComponentFailure("tts", exc) from exc
 
     async def _run_llm(self, reply: _Reply, tts_stream: Any, instructions: str | None) -> None:
         core = self.core
@@ -513,16 +531,19 @@ class AgentActivity(Actor):
         for _step in range(core.options.max_tool_steps + 1):
             chat_ctx = core.chat_context_for_llm(extra_instructions=instructions)
             calls: list[FunctionToolCall] = []
-            async with core.llm.chat(
-                chat_ctx, tools=core.agent.tools, speech_id=handle.speech_id, turn_id=handle.turn_id
-            ) as stream:
-                async for chunk in stream:
-                    delta = chunk.delta
-                    if delta is None:
-                        continue
-                    if delta.content:
-                        await self._push_text(reply, tts_stream, delta.content)
-                    calls.extend(delta.tool_calls)
+            try:
+                async with core.llm.chat(
+                    chat_ctx, tools=core.agent.tools, speech_id=handle.speech_id, turn_id=handle.turn_id
+                ) as stream:
+                    async for chunk in stream:
+                        delta = chunk.delta
+                        if delta is None:
+                            continue
+                        if delta.content:
+                            await self._push_text(reply, tts_stream, delta.content)
+                        calls.extend(delta.tool_calls)
+            except APIError as exc:
+                raise _ComponentFailure("llm", exc) from exc
             if not calls:
                 return
             if not await self._run_tools(reply, calls):
@@ -576,7 +597,7 @@ class AgentActivity(Actor):
             return
         if done.error is not None:
             reply.handle.error = done.error
-            self.core.report_error(done.error, source="llm/tts", recoverable=False)
+            self.core.report_error(done.error, source=done.source, recoverable=False)
         if not reply.audio_sent:
             # Nothing was (or will be) played: the reply ends now.
             self._finish_reply(reply, played=0.0, interrupted=reply.interrupt_requested)
