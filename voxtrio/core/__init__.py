@@ -50,6 +50,8 @@ from voxtrio.core.misc import shortuuid as shortuuid
 from voxtrio.core.misc import time_ms as time_ms
 from voxtrio.core.moving_average import MovingAverage as MovingAverage
 from voxtrio.core.pacing import DEFAULT_QUANTUM as DEFAULT_QUANTUM
+from voxtrio.core.pacing import Metronome as Metronome
+from voxtrio.core.pacing import MetronomeJob as MetronomeJob
 from voxtrio.core.pacing import get_quantum as get_quantum
 from voxtrio.core.pacing import set_quantum as set_quantum
 from voxtrio.core.pacing import sleep as sleep
