@@ -155,8 +155,75 @@ def cmd_run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO 
     return 0
 
 
+def add_console_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `voxtrio console`."""
+    console = commands.add_parser(
+        "console",
+        help="talk to the agent through the microphone and the speaker",
+        description=(
+            "Hold a spoken conversation through the sound card (needs the optional extra "
+            "voxtrio[audio] and the libportaudio2 library) on the embedded offline engines "
+            "and the demo brain, with a live view of states, input level, transcripts and "
+            "latency. Ctrl-C closes the session and prints the latency table and usage."
+        ),
+    )
+    console.add_argument("--llm", metavar="URL", help="an OpenAI-compatible base URL (e.g. http://127.0.0.1:11434/v1)")
+    console.add_argument("--model", metavar="NAME", help="the model name for --llm")
+    console.add_argument("--instructions", help="the agent's instructions (system prompt)")
+    console.add_argument(
+        "--input-device", metavar="DEV", type=_device, help="microphone: index or part of its name (see `voxtrio devices`)"
+    )
+    console.add_argument(
+        "--output-device", metavar="DEV", type=_device, help="speaker: index or part of its name (see `voxtrio devices`)"
+    )
+    console.set_defaults(func=cmd_console)
+
+
+def _device(text: str) -> int | str:
+    return int(text) if text.strip().isdigit() else text
+
+
+def cmd_console(
+    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """`voxtrio console ...`."""
+    import trio
+
+    from voxtrio.app.console import DEFAULT_INSTRUCTIONS, ConsoleOptions, console_main
+    from voxtrio.audio.devices import AudioDeviceError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if args.llm and not args.model:
+        print("voxtrio: --llm URL needs --model NAME", file=err)
+        return 2
+    options = ConsoleOptions(
+        llm_url=args.llm,
+        model=args.model,
+        instructions=args.instructions or DEFAULT_INSTRUCTIONS,
+        input_device=args.input_device,
+        output_device=args.output_device,
+    )
+    try:
+        report = trio.run(partial(console_main, options, out=out))
+    except (AudioDeviceError, ValueError, RuntimeError) as exc:
+        print(f"voxtrio: {exc}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print("voxtrio: interrupted", file=err)
+        return 130
+    if report.close_reason == "error":
+        from voxtrio.app.live_view import describe_error
+
+        cause = describe_error(report.close_error) if report.close_error else "see the errors above"
+        print(f"voxtrio: the session failed: {cause}", file=err)
+        return 1
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     add_run_command,
+    add_console_command,
     add_devices_command,
 ]
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import os
 import select
+import signal
 import sys
 import traceback
 from collections import deque
@@ -153,6 +154,10 @@ def _poll(pipe: _Pipe, call: int, backlog: deque[Message]) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    # A terminal's Ctrl-C goes to the whole foreground process group. The worker's life
+    # belongs to its parent (EOF on stdin ends it), so it must not die of the user's
+    # Ctrl-C while the parent is still closing its session cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if len(argv) < 2:
         print(
             "usage: python -m voxtrio.engines.worker._main package.module:factory", file=sys.stderr
