@@ -27,7 +27,8 @@ async def test_activity_crash_mid_turn_is_restarted(autojump_clock):
     rec = EventRecorder(session)
     async with session.start(audio_in=user.source(), audio_out=MemorySink(24_000), agent=Agent()):
         first = await rec.expect("conversation_item_added", item__role="assistant", within=6)
-        await crash_actor(session, "activity")  # between turns
+        await rec.expect("user_state_changed", new_state="speaking", within=10)  # turn 2 starts
+        await crash_actor(session, "activity")  # while the user speaks
         error = await rec.expect("error", within=1)
         second_user = await rec.expect("conversation_item_added", item__role="user", within=10)
         second = await rec.expect("conversation_item_added", item__role="assistant", within=5)
