@@ -2,7 +2,8 @@
 
 Truth: each utterance's first/last sample above -50 dBFS (voxtrio.testing.speech).
 A detected span is START_OF_SPEECH.timestamp - speech_duration ..
-END_OF_SPEECH.timestamp - silence_duration.
+END_OF_SPEECH.timestamp - silence_duration (the end of the last window with
+probability >= activation_threshold).
 """
 
 from __future__ import annotations
@@ -60,9 +61,12 @@ async def test_finds_each_utterance_within_100_ms_in_clean_audio() -> None:
 
 
 async def test_finds_each_utterance_in_white_noise_at_10_db_snr() -> None:
-    # Starts stay within 100 ms. Ends come late in noise: Silero's probability decays
-    # over ~100-200 ms after the last word when noise follows it (measured 0.08-0.19 s
-    # at 10 dB; the engines reference saw 0.15 s too), so ends get a 200 ms bound.
+    # Starts stay within 100 ms; ends do not, so they get a 200 ms bound. The end is
+    # placed after the last confident window (vad.py), yet Silero's probability stays
+    # >= 0.5 for 1-3 windows after the last word when noise follows it (ends +70..+113
+    # ms here), and s03's final /s/, 4-13 dB below the noise, is lost (-120 ms).
+    # Measured over noise seeds 1-5: ends -152..+142 ms (before the placement change:
+    # -120..+182 ms). Issue 4 asks for 100 ms: not met in noise.
     vad = SileroVAD()
     worst_end = 0.0
     for seed, (track, truth) in enumerate(tracks(), start=1):

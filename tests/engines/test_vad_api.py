@@ -88,6 +88,48 @@ async def test_hysteresis_keeps_speech_between_thresholds(autojump_clock: trio.a
     assert events[1].speech_duration == pytest.approx(35 * W)
 
 
+async def test_end_is_placed_after_the_last_confident_window(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # A noisy decay after the last word: 0.45 and 0.40 keep speech going (>= 0.35), but
+    # speech is said to end after the last window >= activation (0.7, window 14).
+    probs = [0.0] * 5 + [0.95] * 9 + [0.7, 0.45, 0.40, 0.2] + [0.05] * 20
+    opts = VADOptions(min_silence_duration=0.2, prefix_padding_duration=0.0)  # 7 windows
+    start, end = boundaries(await run_vad(ScriptedVAD(probs, options=opts), windows(len(probs))))
+    assert end.samples_index == (17 + 7) * 512  # hysteresis: silence runs from window 17
+    assert end.timestamp - end.silence_duration == pytest.approx(15 * W)
+    assert start.timestamp - start.speech_duration == pytest.approx(5 * W)
+    assert end.speech_duration == pytest.approx(12 * W)  # hysteresis windows still count
+    assert ids(end.frames) == list(range(5, 24))  # audio up to the event, as before
+
+
+async def test_end_placement_at_flush_and_with_a_higher_exit_threshold(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # Flushed mid-trail: the end is still the last confident window.
+    vad = ScriptedVAD([0.9] * 6 + [0.4] * 3)
+    async with vad.stream() as stream:
+        for f in windows(9):
+            stream.push_frame(f)
+        stream.flush()
+        stream.end_input()
+        end = boundaries([e async for e in stream])[-1]
+    assert end.type is VADEventType.END_OF_SPEECH
+    assert end.timestamp - end.silence_duration == pytest.approx(6 * W)
+    # deactivation above activation: confident means >= the higher one (0.8)
+    probs = [0.9] * 6 + [0.6] * 2 + [0.0] * 20
+    opts = VADOptions(activation_threshold=0.5, deactivation_threshold=0.8,
+                      min_silence_duration=0.2, prefix_padding_duration=0.0)
+    _, end = boundaries(await run_vad(ScriptedVAD(probs, options=opts), windows(len(probs))))
+    assert end.timestamp - end.silence_duration == pytest.approx(6 * W)
+    assert end.silence_duration >= 0.2
+    # a start run between the two thresholds: the end is never placed before it
+    probs = [0.0] * 4 + [0.6] * 3 + [0.0] * 20
+    start, end = boundaries(await run_vad(ScriptedVAD(probs, options=opts), windows(len(probs))))
+    assert start.timestamp - start.speech_duration == pytest.approx(4 * W)
+    assert end.timestamp - end.silence_duration == pytest.approx(6 * W)
+
+
 async def test_probability_between_thresholds_does_not_start_speech(
     autojump_clock: trio.abc.Clock,
 ) -> None:

@@ -21,6 +21,15 @@ Segmentation (per window of `window_size / sample_rate` seconds):
 - END_OF_SPEECH once consecutive non-speech windows reach `min_silence_duration`; its
   frames are the whole utterance: prefix padding, speech, and the trailing silence
   (capped at `max_buffered_speech` seconds; beyond that, audio is dropped with a warning).
+- Where speech ended: `timestamp - silence_duration` of END_OF_SPEECH is the end of the
+  last *confident* speech window (probability >= `activation_threshold`, or >= the
+  deactivation threshold if that is set higher), not of the last window hysteresis kept
+  in speech. Hysteresis decides *whether* speech goes on but makes a poor boundary: a
+  model's probability decays over several windows after the last word when noise
+  follows it (Silero in white noise at 10 dB SNR: 2-4 windows between 0.9 and 0.35).
+  So END_OF_SPEECH's `silence_duration` is >= `min_silence_duration` (except at a
+  flush), more when the utterance trailed off between the thresholds; its `frames`
+  and `speech_duration` still count everything hysteresis kept.
 - INFERENCE_DONE after every window (before any START/END that window causes), with the
   window's frame, its probability and the running durations.
 - `flush()` is a hard boundary: a speech in progress ends (END_OF_SPEECH) and all state
@@ -85,7 +94,9 @@ class VADEvent:
     """One VAD observation (see the module docstring for what `frames` holds per type).
 
     `speech_duration` / `silence_duration`: seconds of the current speech (or speech
-    candidate) and of the current silence. `probability` and `inference_duration` belong
+    candidate) and of the current silence. On END_OF_SPEECH, `silence_duration` runs
+    from the end of the last confident speech window, so `timestamp - silence_duration`
+    is where speech ended (module docstring). `probability` and `inference_duration` belong
     to the window just scored (INFERENCE_DONE). `speaking`: state after this window.
     """
 
@@ -335,6 +346,7 @@ class _Segmenter:
         self._speech_run = 0  # consecutive speech windows (before start: the candidate)
         self._speech_windows = 0  # speech windows in the current utterance
         self._silence_run = 0  # consecutive non-speech windows
+        self._confident_end = 0  # samples_index after the utterance's last confident window
         self._recent: deque[tuple[npt.NDArray[np.int16], float]] = deque()
         self._utterance: list[tuple[npt.NDArray[np.int16], float]] = []
         self._warned_cap = False
@@ -356,6 +368,8 @@ class _Segmenter:
         raw = (data, pts)
         threshold = opts.exit_threshold if self._speaking else opts.activation_threshold
         is_speech = probability >= threshold
+        if probability >= max(opts.activation_threshold, opts.exit_threshold):
+            self._confident_end = self._samples_index  # where speech is said to end
 
         if self._speaking:
             if len(self._utterance) * w < opts.max_buffered_speech:
@@ -388,6 +402,8 @@ class _Segmenter:
             self._utterance = list(self._recent)
             self._recent.clear()
             self._silence_run = 0
+            # the start run is >= activation: never place the end before it
+            self._confident_end = max(self._confident_end, self._samples_index)
             started = True
         elif self._speaking and self._silence_run * w >= opts.min_silence_duration - _EPS:
             end = self._end_of_speech()
@@ -426,6 +442,8 @@ class _Segmenter:
             frames=self._frames(self._utterance),
             speech_duration=self._speech_windows * self._window,
             speaking=False,
+            # measured from the last confident window (see the module docstring)
+            silence_duration=(self._samples_index - self._confident_end) / self._rate,
         )
         silence_run = self._silence_run
         self._reset()
@@ -445,12 +463,21 @@ class _Segmenter:
                 self._vad.label, cap_seconds,
             )
 
-    def _event(self, type: VADEventType, *, speaking: bool | None = None, **fields: Any) -> VADEvent:
+    def _event(
+        self,
+        type: VADEventType,
+        *,
+        speaking: bool | None = None,
+        silence_duration: float | None = None,
+        **fields: Any,
+    ) -> VADEvent:
+        if silence_duration is None:
+            silence_duration = self._silence_run * self._window
         return VADEvent(
             type=type,
             samples_index=self._samples_index,
             timestamp=self._samples_index / self._rate,
-            silence_duration=self._silence_run * self._window,
+            silence_duration=silence_duration,
             speaking=self._speaking if speaking is None else speaking,
             **fields,
         )

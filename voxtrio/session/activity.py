@@ -491,7 +491,7 @@ class AgentActivity(Actor):
     async def _produce(self, reply: _Reply) -> None:
         core = self.core
         handle = reply.handle
-        async with core.tts.stream(speech_id=handle.speech_id, turn_id=handle.turn_id) as tts_stream:
+        async with core.require_tts().stream(speech_id=handle.speech_id, turn_id=handle.turn_id) as tts_stream:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._forward_audio, reply, tts_stream)
                 try:
@@ -532,7 +532,7 @@ class AgentActivity(Actor):
             chat_ctx = core.chat_context_for_llm(extra_instructions=instructions)
             calls: list[FunctionToolCall] = []
             try:
-                async with core.llm.chat(
+                async with core.require_llm().chat(
                     chat_ctx, tools=core.agent.tools, speech_id=handle.speech_id, turn_id=handle.turn_id
                 ) as stream:
                     async for chunk in stream:

@@ -58,8 +58,8 @@ class SessionCore:
         emitter: EventEmitter,
         options: TurnHandlingOptions,
         agent: Agent,
-        llm: LLM,
-        tts: TTS,
+        llm: LLM | None,
+        tts: TTS | None,
         history: ChatContext,
         agent_state: AsyncValue[AgentState],
         user_state: AsyncValue[UserState],
@@ -79,7 +79,7 @@ class SessionCore:
         self.usage = usage
         self.user_away_timeout = user_away_timeout
         self.max_unrecoverable_errors = max_unrecoverable_errors
-        self._request_close = request_close
+        self.request_close = request_close
         self.current_speech: SpeechHandle | None = None
         self.input_ended = trio.Event()
         self.playout: ActorRef = _unset_ref("playout")
@@ -87,6 +87,16 @@ class SessionCore:
         self.turn_id_for_metrics: Callable[[], str | None] = lambda: None
         self._unrecoverable: dict[str, int] = {}
         self._latencies: dict[str, _ReplyLatency] = {}
+
+    def require_llm(self) -> LLM:
+        if self.llm is None:
+            raise RuntimeError("this session has no LLM: a realtime session replies through its model")
+        return self.llm
+
+    def require_tts(self) -> TTS:
+        if self.tts is None:
+            raise RuntimeError("this session has no TTS: a realtime session speaks through its model")
+        return self.tts
 
     # -- time ---------------------------------------------------------------------------
 
@@ -132,7 +142,7 @@ class SessionCore:
         count = self._unrecoverable.get(source, 0) + 1
         self._unrecoverable[source] = count
         if count > self.max_unrecoverable_errors:
-            self._request_close(CloseReason.ERROR, error)
+            self.request_close(CloseReason.ERROR, error)
 
     def audio_input_ended(self, at: float) -> None:
         del at

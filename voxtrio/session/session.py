@@ -19,6 +19,10 @@ The actor graph (cascade):
     mic ─▶ recognition (VAD + STT streams) ─▶ activity (turns, LLM, TTS) ─▶ playout ─▶ sink
     every actor ─▶ metrics collector ─▶ `metrics_collected` events
 
+The realtime graph, with `AgentSession(model=RealtimeModel(...))` (no stt/llm/tts):
+
+    mic ─▶ realtime activity (the model session: server VAD, transcripts, tools) ─▶ playout ─▶ sink
+
 All of them run under one `Supervisor` (one_for_one): a failing actor is restarted and
 the session emits a recoverable `error`; a component that fails for good more than
 `max_unrecoverable_errors` times closes the session with reason `error`. `aclose()` is
@@ -46,6 +50,7 @@ from voxtrio.core.emitter import EventEmitter
 from voxtrio.core.supervisor import ChildExited, ChildSpec, Supervisor, SupervisorEscalation
 from voxtrio.engines.chat import ChatContext
 from voxtrio.engines.llm import LLM
+from voxtrio.engines.openai.realtime import RealtimeModel
 from voxtrio.engines.stt import STT
 from voxtrio.engines.tts import TTS
 from voxtrio.engines.vad import VAD
@@ -56,6 +61,7 @@ from voxtrio.session.core import SessionCore
 from voxtrio.session.events import EVENT_NAMES, AgentState, CloseEvent, CloseReason, UserState
 from voxtrio.session.messages import Crash, GenerateReply, InterruptSpeech, Say
 from voxtrio.session.options import TurnHandlingOptions
+from voxtrio.session.realtime_activity import RealtimeActivity, RealtimeSayUnsupported
 from voxtrio.session.recognition import RecognitionActor
 from voxtrio.session.speech import SpeechHandle
 
@@ -76,19 +82,23 @@ class AgentSession:
         stt: STT | None = None,
         llm: LLM | None = None,
         tts: TTS | None = None,
+        model: RealtimeModel | None = None,
         turn_handling: TurnHandlingOptions | None = None,
         user_away_timeout: float | None = 15.0,
         max_unrecoverable_errors: int = 3,
         close_timeout: float = 5.0,
         mic_capacity: int = 50,
+        max_text_response_retries: int = 5,
     ) -> None:
         missing = [name for name, value in (("stt", stt), ("llm", llm), ("tts", tts)) if value is None]
-        if missing:
+        if missing and model is None:
             raise ValueError(
                 f"a cascade AgentSession needs stt, llm and tts; missing: {', '.join(missing)} "
-                "(see docs/session.md for the embedded defaults)"
+                "(see docs/session.md for the embedded defaults), or pass model=RealtimeModel(...) "
+                "for a realtime session"
             )
-        assert stt is not None and llm is not None and tts is not None
+        self.model = model
+        self.max_text_response_retries = max_text_response_retries
         self.vad = vad
         self.stt = stt
         self.llm = llm
@@ -209,7 +219,9 @@ class AgentSession:
             request_close=self._request_close,
         )
         self._core = core
-        engines: list[Any] = [self.stt, self.llm, self.tts] + ([self.vad] if self.vad is not None else [])
+        engines: list[Any] = [
+            e for e in (self.stt, self.llm, self.tts, self.vad) if e is not None
+        ]
         try:
             async with trio.open_nursery() as nursery:
                 self._emitter.bind(nursery)
@@ -251,14 +263,28 @@ class AgentSession:
         core.playout = await supervisor.start_child(
             ChildSpec("playout", lambda: Playout(audio_out, emitter=playout_events), inbox_capacity=256)
         )
-        activity_actor: list[AgentActivity] = []
+        activity_actor: list[AgentActivity | RealtimeActivity] = []
+        model = self.model
 
-        def make_activity() -> AgentActivity:
-            actor = AgentActivity(core)
+        def make_activity() -> AgentActivity | RealtimeActivity:
+            actor: AgentActivity | RealtimeActivity
+            if model is not None:
+                actor = RealtimeActivity(
+                    core, model, frames_rx, max_text_response_retries=self.max_text_response_retries
+                )
+            else:
+                actor = AgentActivity(core)
             activity_actor[:] = [actor]
             return actor
 
-        activity = await supervisor.start_child(ChildSpec("activity", make_activity, inbox_capacity=256))
+        activity = await supervisor.start_child(
+            # A realtime activity returns only once its model session is gone for good (the
+            # session is closing then): no restart for that.
+            ChildSpec(
+                "activity", make_activity, inbox_capacity=256,
+                restart="transient" if model is not None else "permanent",
+            )
+        )
         self._activity = activity
         core.turn_id_for_metrics = lambda: activity_actor[0].turn_id if activity_actor else None
 
@@ -272,13 +298,15 @@ class AgentSession:
 
         for name in PLAYBACK_EVENTS:
             playout_events.on(name, forward)
-        await supervisor.start_child(
-            ChildSpec(
-                "recognition",
-                lambda: RecognitionActor(frames_rx, vad=self.vad, stt=self.stt, activity=activity),
-                restart="transient",
+        stt = self.stt
+        if model is None and stt is not None:
+            await supervisor.start_child(
+                ChildSpec(
+                    "recognition",
+                    lambda: RecognitionActor(frames_rx, vad=self.vad, stt=stt, activity=activity),
+                    restart="transient",
+                )
             )
-        )
         await supervisor.start_child(
             ChildSpec("mic", lambda: MicReader(audio_in, frames_tx), restart="transient")
         )
@@ -340,7 +368,15 @@ class AgentSession:
     # -- speaking ---------------------------------------------------------------------------
 
     def say(self, text: str, *, allow_interruptions: bool = True) -> SpeechHandle:
-        """Speak `text` (queued behind the current reply); returns its handle."""
+        """Speak `text` (queued behind the current reply); returns its handle.
+
+        A realtime session (`model=...`) has no TTS: it raises `RealtimeSayUnsupported`.
+        """
+        if self.model is not None:
+            raise RealtimeSayUnsupported(
+                "say() needs a TTS and a realtime session (model=...) has none: use "
+                "session.generate_reply(instructions=...) to make the model speak"
+            )
         handle = SpeechHandle(
             source="say", allow_interruptions=allow_interruptions, turn_id=None, user_initiated=False
         )
