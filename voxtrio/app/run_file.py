@@ -99,24 +99,25 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
     """Hold the conversation; print it; write the requested files; return the report."""
     if not options.input.exists():
         raise FileNotFoundError(f"no such input file: {options.input}")
-    if options.realtime_model:
-        raise RuntimeError(
-            "--realtime needs the OpenAI Realtime session, which is not wired into voxtrio run "
-            "yet (see docs/realtime.md); run without --realtime to use the cascade"
-        )
     from voxtrio.engines.espeak import EspeakTTS
     from voxtrio.engines.pocketsphinx import PocketSphinxSTT
     from voxtrio.engines.silero import SileroVAD
 
     source = WavFileSource(options.input, realtime=True)
-    llm = build_llm(options)
-    stt = PocketSphinxSTT()
-    tts = EspeakTTS()
-    # Start the worker processes now: the first reply must not wait for them.
-    await stt.prewarm()
-    await tts.prewarm()
-    sink = MemorySink(tts.sample_rate)
-    session = AgentSession(vad=SileroVAD(options=EMBEDDED_VAD_OPTIONS), stt=stt, llm=llm, tts=tts)
+    closers: list[Any] = []
+    if options.realtime_model:
+        session, sink, label = _realtime_session(options)
+    else:
+        llm = build_llm(options)
+        stt = PocketSphinxSTT()
+        tts = EspeakTTS()
+        closers = [stt, tts, llm]
+        # Start the worker processes now: the first reply must not wait for them.
+        await stt.prewarm()
+        await tts.prewarm()
+        sink = MemorySink(tts.sample_rate)
+        session = AgentSession(vad=SileroVAD(options=EMBEDDED_VAD_OPTIONS), stt=stt, llm=llm, tts=tts)
+        label = f"silero VAD, pocketsphinx STT, espeak-ng TTS, brain: {llm.label}"
     metrics: list[dict[str, Any]] = []
     printer = _Printer(out)
     session.on("user_input_transcribed", printer.transcribed)
@@ -125,8 +126,7 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
     session.on("error", printer.error)
     session.on("metrics_collected", lambda ev: metrics.append(_metrics_record(ev)))
     input_duration = _wav_duration(options.input)
-    print(f"voxtrio run: {options.input} ({input_duration:.1f} s); engines: silero VAD, "
-          f"pocketsphinx STT, espeak-ng TTS, brain: {llm.label}", file=out)
+    print(f"voxtrio run: {options.input} ({input_duration:.1f} s); {label}", file=out)
     try:
         async with session.start(audio_in=source, audio_out=sink, agent=Agent(options.instructions)):
             t0 = trio.current_time()
@@ -136,9 +136,8 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
                 await session.wait_for_input_end()
                 nursery.cancel_scope.cancel()
     finally:
-        await stt.aclose()
-        await tts.aclose()
-        await llm.aclose()
+        for engine in closers:
+            await engine.aclose()
     items = [_item_record(item, session, t0) for item in session.history.messages()]
     turns = turn_latencies(session.history.messages())
     usage = attrs.asdict(session.usage)
@@ -159,6 +158,31 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
             )
         )
     return RunReport(items=items, turns=turns, metrics=metrics, usage=usage, input_duration=input_duration)
+
+
+def _realtime_session(options: RunOptions) -> tuple[AgentSession, MemorySink, str]:
+    """A session on the OpenAI Realtime model (key from OPENAI_API_KEY).
+
+    `OPENAI_REALTIME_URL` points it at another server that speaks the protocol (a
+    compatible proxy, or voxtrio's scripted test server).
+    """
+    from voxtrio.engines.openai.realtime import InputTranscription, RealtimeModel
+
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not api_key:
+        raise ValueError(
+            "--realtime talks to the OpenAI Realtime API and needs a key: set OPENAI_API_KEY "
+            "(or run without --realtime to use the offline engines)"
+        )
+    model = RealtimeModel(
+        api_key=api_key,
+        base_url=os.environ.get("OPENAI_REALTIME_URL", "wss://api.openai.com/v1"),
+        model=options.model or "gpt-realtime",
+        instructions=options.instructions,
+        input_transcription=InputTranscription(model="gpt-4o-mini-transcribe"),
+    )
+    session = AgentSession(model=model)
+    return session, MemorySink(24_000), f"model: OpenAI Realtime ({model.model})"
 
 
 class _Printer:
