@@ -64,7 +64,7 @@ async def test_canonical_turn_events_timing_and_turn_id(autojump_clock):
     assert assistant.text_content == "For how many people?" and not assistant.interrupted
     assert assistant.metrics["e2e_latency"] == pytest.approx(1.0, abs=FRAME)
     assert assistant.metrics["llm_ttft"] == pytest.approx(0.1, abs=FRAME)
-    assert assistant.metrics["tts_ttfb"] == pytest.approx(0.2, abs=FRAME)  # XXX
+    assert assistant.metrics["tts_ttfb"] == pytest.approx(0.2, abs=FRAME)
     assert sink.duration == pytest.approx(2.0, abs=FRAME)
 
     metrics = {type(e.payload.metrics): e.payload.metrics for e in recorder.find("metrics_collected")}

@@ -37,6 +37,7 @@ from voxtrio.app.report import TurnLatency, latency_table, turn_latencies
 from voxtrio.audio.sinks import MemorySink
 from voxtrio.audio.sources import WavFileSource
 from voxtrio.audio.wav import WavWriter
+from voxtrio.core.clock import wall_time
 from voxtrio.engines.function_llm import FunctionLLM
 from voxtrio.engines.llm import LLM
 from voxtrio.engines.vad import VADOptions
@@ -138,7 +139,7 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
     finally:
         for engine in closers:
             await engine.aclose()
-    items = [_item_record(item, session, t0) for item in session.history.messages()]
+    items = [_item_record(item, t0) for item in session.history.messages()]
     turns = turn_latencies(session.history.messages())
     usage = attrs.asdict(session.usage)
     print("", file=out)
@@ -228,8 +229,8 @@ def _wav_duration(path: Path) -> float:
         return wav.getnframes() / wav.getframerate()
 
 
-def _item_record(item: Any, session: AgentSession, t0: float) -> dict[str, Any]:
-    wall0 = session_wall(t0)
+def _item_record(item: Any, t0: float) -> dict[str, Any]:
+    wall0 = wall_time() - (trio.current_time() - t0)  # the input's start, in wall time
     metrics = dict(item.metrics)
     start = metrics.get("started_speaking_at")
     end = metrics.get("stopped_speaking_at")
@@ -243,12 +244,6 @@ def _item_record(item: Any, session: AgentSession, t0: float) -> dict[str, Any]:
         "start": None if start is None else round(start - wall0, 3),
         "end": None if end is None else round(end - wall0, 3),
     }
-
-
-def session_wall(trio_time: float) -> float:
-    from voxtrio.core.clock import wall_time
-
-    return wall_time() - (trio.current_time() - trio_time)
 
 
 def _metrics_record(ev: MetricsCollectedEvent) -> dict[str, Any]:

@@ -357,9 +357,9 @@ class ServerConnection:
 
     The first message must be `hello` (audio or `played` before it, or a second
     hello, is a `ProtocolError`); after `bye` every message is one. Binary frames
-    come back as mono `AudioFrame`s at the hello's rate whose `pts` counts the
-    samples received so far, so a page that drops frames shifts later audio early
-    (the socket is ordered and lossless, so it cannot). Sans-I/O: no clock, no socket.
+    come back as mono `AudioFrame`s at the hello's rate whose `pts` is the number of
+    samples received so far over the rate: the socket is ordered and lossless, so
+    the sample count is the page's capture clock. Sans-I/O: no clock, no socket.
     """
 
     def __init__(

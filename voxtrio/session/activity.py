@@ -206,7 +206,7 @@ class AgentActivity(Actor):
                 # No more audio: whatever the user said has ended.
                 self._turn.vad_speaking = False
                 self._turn.speech_ended_at = self._turn.speech_ended_at or msg.at
-            self.core.audio_input_ended(msg.at)
+            self.core.audio_input_ended()
         else:
             logger.debug("activity ignores %r", msg)
 

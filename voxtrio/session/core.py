@@ -144,8 +144,7 @@ class SessionCore:
         if count > self.max_unrecoverable_errors:
             self.request_close(CloseReason.ERROR, error)
 
-    def audio_input_ended(self, at: float) -> None:
-        del at
+    def audio_input_ended(self) -> None:
         self.input_ended.set()
 
     # -- metrics ------------------------------------------------------------------------

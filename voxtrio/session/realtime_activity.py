@@ -272,7 +272,7 @@ class RealtimeActivity(Actor):
             session.push_audio(frame)
             self._pushed_ms += frame.duration * 1000
             self._pushed_at = trio.current_time()
-        self.core.audio_input_ended(trio.current_time())
+        self.core.audio_input_ended()
 
     async def _forward_audio(self) -> None:
         # Audio goes to the playout from its own task, so a full playout inbox never holds
