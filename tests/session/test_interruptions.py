@@ -103,3 +103,30 @@ async def test_cough_pauses_then_resumes(autojump_clock):
     assert not item.payload.item.interrupted
     assert item.payload.item.text_content == REPLY
     assert sink.duration == pytest.approx(3.0, abs=FRAME)
+
+
+async def test_agent_transcript_is_released_in_step_with_playout(autojump_clock):
+    user = (
+        ScriptedUser()
+        .says("book a table", at=0.5, duration=2.0)
+        .says("stop please", at=4.5, duration=1.0)
+    )
+    session = make_session(user)
+    rec = EventRecorder(session)
+    sink = MemorySink(24_000)
+    async with session.start(audio_in=user.source(length=12.0), audio_out=sink, agent=Agent()):
+        speaking = await rec.expect("agent_state_changed", new_state="speaking", within=6)
+        item = await rec.expect("conversation_item_added", item__role="assistant", within=6)
+        await session.wait_for_idle()
+    released = [e for e in rec.find("agent_transcribed") if e.payload.speech_id == item.payload.speech_id]
+    assert len(released) >= 3
+    # Each release holds the words heard by then: never ahead of the audio played.
+    for event in released[:-1]:
+        played = heard_between(sink, speaking.at, event.at + 1e-9)
+        words = event.payload.transcript.split()
+        assert 0 < len(words) <= round(len(REPLY.split()) * played / 3.0) + 1
+        assert REPLY.startswith(event.payload.transcript)
+    assert "".join(e.payload.delta for e in released[:-1]) == released[-2].payload.transcript
+    final = released[-1].payload
+    assert final.is_final and final.transcript == item.payload.item.text_content
+    assert item.payload.item.interrupted and final.transcript != REPLY

@@ -52,6 +52,7 @@ from voxtrio.engines.stt import SpeechEventType
 from voxtrio.engines.vad import VADEventType
 from voxtrio.session.events import (
     AgentFalseInterruptionEvent,
+    AgentTranscribedEvent,
     ConversationItemAddedEvent,
     FunctionToolsExecutedEvent,
     SpeechCreatedEvent,
@@ -118,6 +119,7 @@ class _Reply:
     llm_ttft: float | None = None
     tts_ttfb: float | None = None
     played: float = 0.0
+    released: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -189,6 +191,7 @@ class AgentActivity(Actor):
         elif isinstance(msg, PlaybackPosition):
             if self._reply is not None and self._reply.handle.speech_id == msg.speech_id:
                 self._reply.played = msg.played_duration
+                self._release_transcript(self._reply, self._reply.paced.released_text(msg.played_duration))
         elif isinstance(msg, PlaybackFinished):
             self._on_playback_finished(msg)
         elif isinstance(msg, _GenerationDone):
@@ -609,6 +612,20 @@ class AgentActivity(Actor):
         reply.started_playing_at = event.at
         self.core.set_agent_state("speaking", speech_id=event.speech_id, turn_id=reply.handle.turn_id)
 
+    def _release_transcript(self, reply: _Reply, heard: str, *, final: bool = False) -> None:
+        """Emit the words heard since the last release (`agent_transcribed`)."""
+        if not final and (len(heard) <= len(reply.released) or not heard.startswith(reply.released)):
+            return
+        delta = heard[len(reply.released) :] if heard.startswith(reply.released) else heard
+        reply.released = heard
+        self.core.emit(
+            "agent_transcribed",
+            AgentTranscribedEvent(
+                transcript=heard, delta=delta, is_final=final,
+                speech_id=reply.handle.speech_id, turn_id=reply.handle.turn_id,
+            ),
+        )
+
     def _on_playback_finished(self, event: PlaybackFinished) -> None:
         reply = self._reply
         if reply is None or reply.handle.speech_id != event.speech_id:
@@ -624,6 +641,8 @@ class AgentActivity(Actor):
         handle.interrupted = interrupted
         handle.played_text = text
         handle.played_duration = played
+        if text or reply.released:
+            self._release_transcript(reply, text, final=True)
         if text:
             metrics: dict[str, float] = {}
             if reply.started_playing_at is not None:

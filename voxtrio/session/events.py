@@ -23,6 +23,7 @@ from voxtrio.engines.chat import ChatMessage, FunctionCall, FunctionCallOutput
 __all__ = [
     "EVENT_NAMES",
     "AgentFalseInterruptionEvent",
+    "AgentTranscribedEvent",
     "AgentState",
     "AgentStateChangedEvent",
     "CloseEvent",
@@ -95,6 +96,24 @@ class UserInputTranscribedEvent:
     turn_id: str | None = None
     created_at: float = attrs.field(factory=_now)
     type: Literal["user_input_transcribed"] = "user_input_transcribed"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AgentTranscribedEvent:
+    """The agent's words, released in step with the audio the user has heard.
+
+    `transcript` is the reply's text heard so far; `delta` what this event adds. The
+    last event of a reply has `is_final=True` and holds the text committed to the
+    history (all of it, or, if interrupted, what was heard).
+    """
+
+    transcript: str
+    delta: str
+    is_final: bool
+    speech_id: str | None = None
+    turn_id: str | None = None
+    created_at: float = attrs.field(factory=_now)
+    type: Literal["agent_transcribed"] = "agent_transcribed"
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -190,6 +209,7 @@ EVENT_NAMES: tuple[str, ...] = (
     "user_state_changed",
     "agent_state_changed",
     "user_input_transcribed",
+    "agent_transcribed",
     "user_transcription_timeout",
     "conversation_item_added",
     "speech_created",
