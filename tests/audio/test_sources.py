@@ -176,3 +176,21 @@ async def test_reopened_source_resumes_where_it_stopped(
     assert np.array_equal(np.concatenate([f.data[:, 0] for f in frames]), ramp(RATE))
     assert [f.pts for f in frames] == sorted(f.pts for f in frames)
     assert ended - t1 == pytest.approx(0.8, abs=QUANTUM)  # paced again, no burst
+
+
+async def test_wav_source_reads_pcm16_in_an_extensible_header(tmp_path):
+    # WAVE_FORMAT_EXTENSIBLE with a PCM sub-format: what many recorders write.
+    import struct
+
+    samples = (np.arange(320) % 100).astype("<i2")
+    data = samples.tobytes()
+    guid = b"\x01\x00\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+    fmt = struct.pack("<HHIIHHHHI", 0xFFFE, 1, 16_000, 32_000, 2, 16, 22, 16, 4) + guid
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path = tmp_path / "ext.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    source = WavFileSource(path, realtime=False)
+    assert (source.sample_rate, source.num_channels) == (16_000, 1)
+    async with source:
+        frames = [frame async for frame in source]
+    assert np.array_equal(np.concatenate([f.data[:, 0] for f in frames]), samples)

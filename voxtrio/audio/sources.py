@@ -34,7 +34,6 @@ from __future__ import annotations
 import abc
 import logging
 import os
-import wave
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from types import TracebackType
@@ -52,7 +51,7 @@ from voxtrio.audio.devices import (
     resolve_device,
 )
 from voxtrio.audio.frame import AudioFrame
-from voxtrio.audio.wav import WavFormatError, iter_wav_frames
+from voxtrio.audio.wav import WavFormatError, iter_wav_frames, wav_info
 from voxtrio.core.pacing import sleep_until
 
 __all__ = [
@@ -545,22 +544,10 @@ class DeviceSource(AudioSource):
 
 
 def _wav_format(path: str) -> tuple[int, int]:
-    """(sample_rate, num_channels) of a PCM16 WAV file; full checks happen while reading."""
-    try:
-        with wave.open(path, "rb") as reader:
-            rate, channels, width = (
-                reader.getframerate(),
-                reader.getnchannels(),
-                reader.getsampwidth(),
-            )
-    except (wave.Error, EOFError) as exc:
-        raise WavFormatError(
-            f"{path}: not a 16-bit PCM WAV file ({exc or 'truncated header'}); convert it "
-            "first, e.g. `sox in.wav -b 16 -e signed-integer out.wav`"
-        ) from exc
-    if width != 2:
-        raise WavFormatError(
-            f"{path}: {8 * width}-bit WAV data, but voxtrio reads 16-bit PCM only; convert it "
-            "first, e.g. `sox in.wav -b 16 -e signed-integer out.wav`"
-        )
-    return rate, channels
+    """(sample_rate, num_channels) of a PCM16 WAV file; full checks happen while reading.
+
+    `voxtrio.audio.wav.wav_info` reads the header (also PCM16 in an extensible header)
+    and raises `WavFormatError` saying what the file is instead.
+    """
+    info = wav_info(path)
+    return info.sample_rate, info.num_channels
