@@ -75,6 +75,32 @@ async def test_canonical_turn_events_timing_and_turn_id(autojump_clock):
     assert metrics[TTSMetrics].ttfb == pytest.approx(0.2, abs=FRAME)
     assert metrics[TTSMetrics].audio_duration == pytest.approx(2.0, abs=FRAME)
 
+    # The reference order of the events at the end of the turn (t = 3.0 s) and after.
+    def label(e):
+        if e.name == "metrics_collected":
+            return f"metrics:{type(e.payload.metrics).__name__}"
+        if e.name.endswith("state_changed"):
+            return f"{e.name}:{e.payload.new_state}"
+        if e.name == "conversation_item_added":
+            return f"item:{e.payload.item.role}"
+        return e.name
+
+    skip = ("metrics:VADMetrics", "agent_transcribed")  # periodic; checked elsewhere
+    order = [label(e) for e in recorder.events if e.at >= listening.at and label(e) not in skip]
+    assert order == [
+        "user_state_changed:listening",
+        "metrics:EOUMetrics",
+        "item:user",
+        "speech_created",
+        "agent_state_changed:thinking",
+        "metrics:LLMMetrics",
+        "metrics:TTSMetrics",
+        "agent_state_changed:speaking",
+        "item:assistant",
+        "agent_state_changed:listening",
+        "close",
+    ], order
+
     turn_id = user_item.payload.item.turn_id
     assert turn_id
     for m in (eou, metrics[LLMMetrics], metrics[TTSMetrics], metrics[STTMetrics]):

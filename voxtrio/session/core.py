@@ -150,16 +150,23 @@ class SessionCore:
     # -- metrics ------------------------------------------------------------------------
 
     def report_metrics(self, metrics: Any) -> None:
-        """Hand a metrics record to the metrics collector actor (never waits)."""
+        """Publish a metrics record: join it to its turn, emit it, hand it to the collector.
+
+        `metrics_collected` is emitted here, in the reporting task, so it keeps its
+        causal place among the session's events (the end-of-utterance metrics come
+        before the user's item, as in the canonical turn). The metrics collector actor
+        totals usage and the per-reply latencies; handing it the record never waits.
+        """
+        if getattr(metrics, "turn_id", "unset") is None:
+            metrics = with_ids(metrics, turn_id=self._turn_for(metrics))
+        self.emit("metrics_collected", MetricsCollectedEvent(metrics=metrics))
         try:
             self.metrics.tell_nowait(metrics)
         except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError, RuntimeError) as exc:
-            logger.warning("metrics collector unavailable, record lost: %r (%s)", metrics, exc)
+            logger.warning("metrics collector unavailable, not totalled: %r (%s)", metrics, exc)
 
-    def on_metrics(self, metrics: Any) -> None:
-        """Called by the metrics collector for each record: join, total, emit."""
-        if getattr(metrics, "turn_id", "unset") is None:
-            metrics = with_ids(metrics, turn_id=self._turn_for(metrics))
+    def collect_metrics(self, metrics: Any) -> None:
+        """Called by the metrics collector actor for each record: usage and latencies."""
         self.usage.collect(metrics)
         speech_id = getattr(metrics, "speech_id", None)
         if speech_id is not None:
@@ -168,7 +175,6 @@ class SessionCore:
                 latency.llm_ttft = metrics.ttft
             elif isinstance(metrics, TTSMetrics) and latency.tts_ttfb is None and metrics.ttfb >= 0:
                 latency.tts_ttfb = metrics.ttfb
-        self.emit("metrics_collected", MetricsCollectedEvent(metrics=metrics))
 
     def _turn_for(self, metrics: Any) -> str | None:
         speech_id = getattr(metrics, "speech_id", None)

@@ -413,7 +413,7 @@ class AgentSession:
 
 
 class MetricsCollector(Actor):
-    """Receives every metrics record; joins ids, totals usage, emits `metrics_collected`."""
+    """Receives every metrics record and totals usage and per-reply latencies."""
 
     def __init__(self, core: SessionCore) -> None:
         self.core = core
@@ -421,4 +421,4 @@ class MetricsCollector(Actor):
     async def run(self, ctx: ActorContext) -> None:
         ctx.started()
         async for metrics in ctx.messages():
-            self.core.on_metrics(metrics)
+            self.core.collect_metrics(metrics)
