@@ -17,7 +17,7 @@ agent)` starts it and returns once it is listening; `await session.aclose()` end
 The actor graph (cascade):
 
     mic ─▶ recognition (VAD + STT streams) ─▶ activity (turns, LLM, TTS) ─▶ playout ─▶ sink
-    every actor ─▶ metrics collector ─▶ `metrics_collected` events
+    every actor ─▶ `metrics_collected` events; the metrics collector totals usage
 
 The realtime graph, with `AgentSession(model=RealtimeModel(...))` (no stt/llm/tts):
 
