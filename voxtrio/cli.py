@@ -221,10 +221,102 @@ def cmd_console(
     return 0
 
 
+def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `voxtrio serve`."""
+    serve = commands.add_parser(
+        "serve",
+        help="serve voice agents over WebSockets (browser page and Twilio Media Streams)",
+        description=(
+            "Serve one port: the browser page (/), /ws/browser, /ws/twilio, /healthz and "
+            "/metrics. Every connection gets its own session from FACTORY, a callable that "
+            "takes a ConnectionInfo and returns an AgentSession (or (session, agent)). "
+            "SIGINT/SIGTERM stop accepting and let live calls finish up to --shutdown-grace "
+            "seconds. See docs/serve.md."
+        ),
+    )
+    serve.add_argument("factory", metavar="MODULE:FACTORY", help="e.g. myapp:make_session or app.py:make")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to bind, 0 for any (default 8080)")
+    serve.add_argument(
+        "--token",
+        default=os.environ.get("VOXTRIO_TOKEN"),
+        help="require this token (Authorization: Bearer T, or ?token=T); default $VOXTRIO_TOKEN",
+    )
+    serve.add_argument(
+        "--token-routes",
+        default="browser,twilio",
+        metavar="ROUTES",
+        help="routes the token guards, comma-separated (default browser,twilio; Twilio cannot send a token)",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="accept /ws/browser only from this Origin (repeatable), e.g. https://app.example",
+    )
+    serve.add_argument("--max-sessions", type=int, default=100, metavar="N", help="concurrent sessions (default 100)")
+    serve.add_argument(
+        "--max-message-size", type=int, default=64 * 1024, metavar="BYTES", help="largest WebSocket message (default 65536)"
+    )
+    serve.add_argument(
+        "--idle-timeout", type=float, default=60.0, metavar="S", help="close sockets silent this long; 0 disables (default 60)"
+    )
+    serve.add_argument(
+        "--shutdown-grace", type=float, default=30.0, metavar="S", help="how long live calls may go on after SIGTERM (default 30)"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+
+def _token_routes(text: str) -> tuple[str, ...]:
+    routes = tuple(r.strip() for r in text.split(",") if r.strip())
+    unknown = sorted(set(routes) - {"browser", "twilio"})
+    if unknown:
+        raise ValueError(f"--token-routes takes browser and/or twilio: got {', '.join(unknown)}")
+    return routes
+
+
+def cmd_serve(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """`voxtrio serve MODULE:FACTORY ...`."""
+    import logging
+
+    import trio
+
+    from voxtrio.serve.limits import ServerLimits
+    from voxtrio.serve.server import FactoryLoadError, ServeOptions, load_factory, serve
+
+    err = err or sys.stderr
+    try:
+        factory = load_factory(args.factory)
+        limits = ServerLimits(
+            token=args.token or None,
+            token_routes=_token_routes(args.token_routes),
+            allowed_origins=args.allow_origin,
+            max_sessions=args.max_sessions,
+            max_message_size=args.max_message_size,
+            idle_timeout=args.idle_timeout or None,
+            shutdown_grace=args.shutdown_grace,
+        )
+    except (FactoryLoadError, ValueError) as exc:
+        print(f"voxtrio: {exc}", file=err)
+        return 2
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    options = ServeOptions(host=args.host, port=args.port, limits=limits)
+    try:
+        trio.run(partial(serve, factory, options))
+    except OSError as exc:
+        print(f"voxtrio: cannot serve on {args.host}:{args.port}: {exc}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     add_run_command,
     add_console_command,
     add_devices_command,
+    add_serve_command,
 ]
 
 if __name__ == "__main__":
