@@ -137,6 +137,7 @@ async def test_tty_view_redraws_a_status_line_in_place(autojump_clock):
     assert f"\r\x1b[K[  5.480 s] agent: {REPLY}\n\r\x1b[Kagent: speaking" in text
     assert "last turn 1000 ms" in text
     assert "you: book" in text  # the forming transcript shows in the status line
+    assert "| agent: " + REPLY.split()[0] in text  # the agent's words as they are heard
     # The summary starts on a cleared line, with no status line after it.
     assert "\r\x1b[Ksession closed (user_initiated)\n" in text
     assert text.rstrip().splitlines()[-1].startswith("usage: LLM ")

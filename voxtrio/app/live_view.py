@@ -29,6 +29,7 @@ from voxtrio.audio.levels import DBFS_FLOOR
 from voxtrio.engines.chat import ChatMessage
 from voxtrio.session.events import (
     AgentStateChangedEvent,
+    AgentTranscribedEvent,
     ConversationItemAddedEvent,
     ErrorEvent,
     UserInputTranscribedEvent,
@@ -89,6 +90,7 @@ class LiveView:
         self.user_state = "listening"
         self.level_dbfs = DBFS_FLOOR
         self.forming = ""  # the interim transcript of the utterance in progress
+        self.agent_saying = ""  # the agent's words heard so far in the reply playing
         self.last_latency: float | None = None
         self._t0: float | None = None
         self._status_on_screen = False
@@ -105,6 +107,7 @@ class LiveView:
         session.on("user_state_changed", self.on_user_state)
         session.on("user_input_transcribed", self.on_transcribed)
         session.on("conversation_item_added", self.on_item_added)
+        session.on("agent_transcribed", self.on_agent_transcribed)
         session.on("error", self.on_error)
 
     def start(self) -> None:
@@ -136,6 +139,8 @@ class LiveView:
             parts.append(f"last turn {self.last_latency * 1000:.0f} ms")
         if self.forming:
             parts.append(f"you: {self.forming}")
+        elif self.agent_saying:
+            parts.append(f"agent: {self.agent_saying}")
         return " | ".join(parts)
 
     def set_level(self, dbfs: float) -> None:
@@ -199,6 +204,12 @@ class LiveView:
             self.refresh()
         else:
             self.line(f"you (forming): {ev.transcript}")
+
+    def on_agent_transcribed(self, ev: AgentTranscribedEvent) -> None:
+        """The agent's words as they are heard: shown on the status line (TTY only)."""
+        self.agent_saying = "" if ev.is_final else ev.transcript[-60:]
+        if self.tty:
+            self.refresh()
 
     def on_item_added(self, ev: ConversationItemAddedEvent) -> None:
         item = ev.item
