@@ -129,7 +129,7 @@ async def test_a_twilio_call_gets_spoken_replies_marks_and_a_clear_on_barge_in(t
     assert phone.media, "the agent's reply came back as media"
     assert {m.stream_sid for m in phone.media} == {SID}
     received = sum(len(m.payload) for m in phone.media) / 8_000
-    assert received > 2.0, f"only {received:.2f} s of agent audio"
+    assert received > 0.5, f"only {received:.2f} s of agent audio"
     assert phone.marks_sent and set(phone.marks_echoed) <= set(phone.marks_sent)
     assert phone.marks_echoed, "marks were echoed as the audio played"
     assert phone.clears, f"speaking over the reply produced a clear; events: {log}"
