@@ -454,7 +454,7 @@ class NetworkSink(AudioSink):
         """A reply starts (before its first frame is sent)."""
 
     def _send_audio(self, seg: Segment, frame: AudioFrame) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _send_audio")  # abstract
 
     def _close_segment(self, seg: Segment) -> None:  # noqa: B027 - optional hook
         """All audio of the reply has been sent."""
