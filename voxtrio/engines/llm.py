@@ -27,6 +27,7 @@ import trio
 from voxtrio.core.emitter import EventEmitter
 from voxtrio.core.mailbox import MailboxReceiver, MailboxSender, open_mailbox
 from voxtrio.core.misc import shortuuid
+from voxtrio.engines._emits import EmitsEvents
 from voxtrio.engines.chat import ChatContext
 from voxtrio.engines.errors import APIConnectOptions, APIError
 from voxtrio.engines.metrics import LLMMetrics
@@ -84,7 +85,7 @@ class ChatChunk:
     usage: CompletionUsage | None = None
 
 
-class LLM:
+class LLM(EmitsEvents):
     """Base class: subclasses implement `_run(stream)`; users call `chat()`.
 
         class MyLLM(LLM):
@@ -98,16 +99,6 @@ class LLM:
 
     def __init__(self) -> None:
         self._events = EventEmitter()
-
-    def on(self, event: str, callback: Any = None) -> Any:
-        """Subscribe to "metrics_collected" (an `LLMMetrics`) or "error"."""
-        return self._events.on(event, callback)
-
-    def off(self, event: str, callback: Any) -> None:
-        self._events.off(event, callback)
-
-    def emit(self, event: str, *args: Any) -> None:
-        self._events.emit(event, *args)
 
     def chat(
         self,

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import attrs
 import trio
@@ -45,6 +45,7 @@ from voxtrio.audio.frame import AudioFrame
 from voxtrio.core.emitter import EventEmitter
 from voxtrio.core.misc import shortuuid
 from voxtrio.engines._audio_stream import FLUSH, AudioInputStream, Flush, StreamStatistics
+from voxtrio.engines._emits import EmitsEvents
 from voxtrio.engines.errors import (
     DEFAULT_API_CONNECT_OPTIONS,
     APIConnectOptions,
@@ -127,7 +128,7 @@ class STTCapabilities:
     interim_results: bool
 
 
-class STT:
+class STT(EmitsEvents):
     """Base class of speech-to-text engines (see the module docstring).
 
         class MySTT(STT):
@@ -170,24 +171,6 @@ class STT:
     def sample_rate(self) -> int | None:
         """The sample rate the engine wants (None: any)."""
         return self._sample_rate
-
-    @property
-    def events(self) -> EventEmitter:
-        """The emitter behind `on`/`off`/`emit` (for `events.events(...)` streams)."""
-        return self._events
-
-    def on(self, event: str, callback: Callable[..., Any] | None = None) -> Any:
-        """Subscribe to "metrics_collected" or "error"; decorator when `callback` is None."""
-        return self._events.on(event, callback) if callback else self._events.on(event)
-
-    def once(self, event: str, callback: Callable[..., Any] | None = None) -> Any:
-        return self._events.once(event, callback) if callback else self._events.once(event)
-
-    def off(self, event: str, callback: Callable[..., Any]) -> None:
-        self._events.off(event, callback)
-
-    def emit(self, event: str, *args: Any) -> None:
-        self._events.emit(event, *args)
 
     async def recognize(
         self,

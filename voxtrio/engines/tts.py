@@ -51,6 +51,7 @@ from voxtrio.audio.frame import AudioFrame
 from voxtrio.core.emitter import EventEmitter
 from voxtrio.core.mailbox import MailboxReceiver, MailboxSender, open_mailbox
 from voxtrio.core.misc import shortuuid
+from voxtrio.engines._emits import EmitsEvents
 from voxtrio.engines.errors import (
     DEFAULT_API_CONNECT_OPTIONS,
     APIConnectOptions,
@@ -90,7 +91,7 @@ class SynthesizedAudio:
     speech_id: str | None = None
 
 
-class TTS:
+class TTS(EmitsEvents):
     """Base class of TTS engines (see the module docstring).
 
         class ToneTTS(TTS):
@@ -132,20 +133,6 @@ class TTS:
     @property
     def capabilities(self) -> TTSCapabilities:
         return self._capabilities
-
-    @property
-    def events(self) -> EventEmitter:
-        return self._events
-
-    def on(self, event: str, callback: Callable[..., Any] | None = None) -> Any:
-        """Subscribe to "metrics_collected" or "error"; decorator when `callback` is None."""
-        return self._events.on(event, callback) if callback else self._events.on(event)
-
-    def off(self, event: str, callback: Callable[..., Any]) -> None:
-        self._events.off(event, callback)
-
-    def emit(self, event: str, *args: Any) -> None:
-        self._events.emit(event, *args)
 
     def synthesize(
         self,

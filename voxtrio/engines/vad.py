@@ -56,6 +56,7 @@ import trio
 from voxtrio.audio.frame import AudioFrame
 from voxtrio.core.emitter import EventEmitter
 from voxtrio.engines._audio_stream import AudioInputStream, Flush
+from voxtrio.engines._emits import EmitsEvents
 from voxtrio.engines.errors import APIConnectOptions
 from voxtrio.engines.metrics import VADMetrics
 
@@ -148,7 +149,7 @@ class VADCapabilities:
     update_interval: float  # seconds of audio per inference
 
 
-class VAD:
+class VAD(EmitsEvents):
     """Base class of VAD engines (see the module docstring).
 
         class EnergyVAD(VAD):
@@ -200,20 +201,6 @@ class VAD:
     def update_options(self, **changes: Any) -> None:
         """Change options live (running streams apply them from their next window)."""
         self._options = attrs.evolve(self._options, **changes)
-
-    @property
-    def events(self) -> EventEmitter:
-        return self._events
-
-    def on(self, event: str, callback: Callable[..., Any] | None = None) -> Any:
-        """Subscribe to "metrics_collected" (`VADMetrics`)."""
-        return self._events.on(event, callback) if callback else self._events.on(event)
-
-    def off(self, event: str, callback: Callable[..., Any]) -> None:
-        self._events.off(event, callback)
-
-    def emit(self, event: str, *args: Any) -> None:
-        self._events.emit(event, *args)
 
     def stream(
         self,
