@@ -18,7 +18,10 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import trio
 
 __all__ = ["build_parser", "main"]
 
@@ -113,6 +116,11 @@ def add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
     run.add_argument("--model", metavar="NAME", help="the model name for --llm")
     run.add_argument("--instructions", help="the agent's instructions (system prompt)")
     run.add_argument("--realtime", action="store_true", help="use the OpenAI Realtime model (OPENAI_API_KEY)")
+    run.add_argument(
+        "--fast",
+        action="store_true",
+        help="skip idle time instead of playing the file in real time (engine work still counts)",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -134,6 +142,13 @@ def cmd_run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO 
     if args.llm and not args.model:
         print("voxtrio: --llm URL needs --model NAME", file=err)
         return 2
+    if args.fast and args.realtime:
+        print(
+            "voxtrio: --fast cannot be combined with --realtime: the OpenAI Realtime server "
+            "keeps its own clock and expects audio in real time",
+            file=err,
+        )
+        return 2
     options = RunOptions(
         input=args.input,
         out=args.out,
@@ -143,9 +158,10 @@ def cmd_run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO 
         model=args.model,
         instructions=args.instructions or DEFAULT_INSTRUCTIONS,
         realtime_model=args.realtime,
+        fast=args.fast,
     )
     try:
-        trio.run(partial(run_file, options, out=out))
+        trio.run(partial(run_file, options, out=out), clock=fast_clock_if(options.fast))
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"voxtrio: {exc}", file=err)
         return 1
@@ -153,6 +169,13 @@ def cmd_run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO 
         print("voxtrio: interrupted", file=err)
         return 130
     return 0
+
+
+def fast_clock_if(fast: bool) -> trio.abc.Clock | None:
+    """The clock for `voxtrio run --fast` (None: trio's real clock)."""
+    from voxtrio.core.fast_clock import FastForwardClock
+
+    return FastForwardClock() if fast else None
 
 
 def add_console_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,9 +14,13 @@ Outputs (all optional):
   `turn_id`, `speech_id`, `start`/`end` in seconds from the input's start);
 - `metrics`: every metrics record, the per-turn latency breakdown and the usage totals.
 
-The file always plays in real time: the real engines work in real time (worker
-processes, threads), so a virtual clock would skip over their work. Conversations on
-virtual time use the fake engines of `voxtrio.testing` instead.
+The file plays in real time; with `fast=True` (`voxtrio run --fast`) idle time is
+skipped: the run must then be on a `FastForwardClock`
+(`trio.run(..., clock=FastForwardClock())`), which jumps over every wait (the next
+20 ms frame, the endpointing delay, the playout) but lets the engines' real work
+(worker processes, threads, HTTP) take its real time. The conversation, the output
+audio's timeline and the latency table are those of a real-time run; only the wall
+time shrinks (to the engines' compute, a few times faster than real time).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -38,6 +43,7 @@ from voxtrio.audio.sinks import MemorySink
 from voxtrio.audio.sources import WavFileSource
 from voxtrio.audio.wav import WavWriter
 from voxtrio.core.clock import wall_time
+from voxtrio.core.fast_clock import FastForwardClock
 from voxtrio.engines.function_llm import FunctionLLM
 from voxtrio.engines.llm import LLM
 from voxtrio.engines.vad import VADOptions
@@ -73,6 +79,7 @@ class RunOptions:
     model: str | None = None
     instructions: str = DEFAULT_INSTRUCTIONS
     realtime_model: bool = False
+    fast: bool = False
     progress_every: float = 10.0
 
 
@@ -100,6 +107,15 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
     """Hold the conversation; print it; write the requested files; return the report."""
     if not options.input.exists():
         raise FileNotFoundError(f"no such input file: {options.input}")
+    clock = trio.lowlevel.current_clock()
+    if options.fast and not isinstance(clock, FastForwardClock):
+        raise ValueError(
+            "fast=True skips idle time and needs the run on a FastForwardClock: "
+            "trio.run(..., clock=voxtrio.core.fast_clock.FastForwardClock())"
+        )
+    if options.fast and options.realtime_model:
+        raise ValueError("fast=True cannot be used with the realtime model (it paces itself)")
+    started = time.perf_counter()  # wall-clock ok: reports how long the run really took
     from voxtrio.engines.espeak import EspeakTTS
     from voxtrio.engines.pocketsphinx import PocketSphinxSTT
     from voxtrio.engines.silero import SileroVAD
@@ -145,6 +161,13 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
     print("", file=out)
     print(latency_table(turns), file=out)
     print(f"usage: {usage}", file=out)
+    if options.fast:
+        took = time.perf_counter() - started  # wall-clock ok
+        print(
+            f"fast: {input_duration:.1f} s of audio in {took:.1f} s "
+            f"({input_duration / took:.1f}x real time)",
+            file=out,
+        )
     if options.out is not None:
         _write_aligned_audio(options.out, sink, t0)
     if options.transcript is not None:

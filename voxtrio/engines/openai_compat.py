@@ -28,6 +28,7 @@ import attrs
 import httpx
 import trio
 
+from voxtrio.core.fast_clock import ClockHold
 from voxtrio.engines.errors import APIConnectionError, APIError, APIStatusError, APITimeoutError
 from voxtrio.engines.llm import LLM, CompletionUsage, FunctionToolCall, LLMStream
 
@@ -104,6 +105,9 @@ class OpenAICompatibleLLM(LLM):
         timeout = stream.conn_options.timeout or None
         url = f"{self.base_url}/chat/completions"
         calls = _ToolCallAssembler()
+        # Held while we wait for the server (not while a consumer takes our output).
+        waiting = ClockHold()
+        waiting.add()
         try:
             with trio.CancelScope() as deadline:
                 if timeout:
@@ -118,13 +122,17 @@ class OpenAICompatibleLLM(LLM):
                     # reply may legitimately take longer than the connect timeout.
                     deadline.deadline = float("inf")
                     async for data in _sse_data(response):
+                        waiting.done()
                         if data == "[DONE]":
                             break
                         await self._handle_chunk(stream, data, calls)
+                        waiting.add()
         except httpx.TimeoutException as exc:
             raise APITimeoutError(f"{self.base_url} timed out") from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise APIConnectionError(f"cannot reach {self.base_url}") from exc
+        finally:
+            waiting.release_all()
         if deadline.cancelled_caught:
             raise APITimeoutError(f"{self.base_url} did not answer within {timeout} s")
         for call in calls.complete():

@@ -31,6 +31,7 @@ from typing import Any
 import trio
 
 from voxtrio.audio.frame import AudioFrame
+from voxtrio.core.fast_clock import real_work
 from voxtrio.engines.errors import APIConnectOptions
 from voxtrio.engines.tts import TTS, AudioOutput
 from voxtrio.engines.worker._host import WorkerPool
@@ -126,7 +127,8 @@ class PiperTTS(TTS):
             call = await worker.start_call("synthesize", {"text": text})
             try:
                 while True:
-                    message = await worker.next_reply(call)
+                    with real_work():  # the worker synthesizing (not our consumer)
+                        message = await worker.next_reply(call)
                     if message.op == "end":
                         break
                     await output.push(AudioFrame.from_bytes(message.payload, self.sample_rate))

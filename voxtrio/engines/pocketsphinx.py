@@ -43,6 +43,7 @@ from typing import Any
 import trio
 
 from voxtrio.audio.frame import AudioFrame
+from voxtrio.core.fast_clock import ClockHold
 from voxtrio.engines._audio_stream import Flush
 from voxtrio.engines.errors import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIError
 from voxtrio.engines.stt import (
@@ -170,9 +171,18 @@ class PocketSphinxStream(RecognizeStream):
         self._replay_bytes = 0
         self._sent = 0  # stream samples handed to some worker so far
         self._base = 0  # stream sample where the current worker session started
+        self._in_flight = ClockHold()
 
     async def _run(self) -> None:
         stt = self._stt
+        # Audio and flushes the worker has not processed yet: real work in flight.
+        self._in_flight = ClockHold()
+        try:
+            await self._run_on_worker(stt)
+        finally:
+            self._in_flight.release_all()
+
+    async def _run_on_worker(self, stt: PocketSphinxSTT) -> None:
         async with stt.pool.lease() as worker:
             self._base = self._replay[0][1] if self._replay else self._sent
             call = await worker.start_call(
@@ -190,6 +200,7 @@ class PocketSphinxStream(RecognizeStream):
 
     async def _forward(self, worker: WorkerProcess, call: int) -> None:
         for op, _, pcm in list(self._replay):
+            self._in_flight.add()
             await worker.send_to_call(call, op, payload=pcm)
         pending: list[bytes] = []
 
@@ -198,6 +209,7 @@ class PocketSphinxStream(RecognizeStream):
                 pcm = b"".join(pending)
                 pending.clear()
                 self._remember("audio", pcm)
+                self._in_flight.add()
                 await worker.send_to_call(call, "audio", payload=pcm)
 
         while True:
@@ -210,6 +222,7 @@ class PocketSphinxStream(RecognizeStream):
                 if isinstance(item, Flush):
                     await send_pending()
                     self._remember("flush", b"")
+                    self._in_flight.add()
                     await worker.send_to_call(call, "flush")
                 else:
                     pending.append(item.to_bytes())
@@ -252,6 +265,9 @@ class PocketSphinxStream(RecognizeStream):
             message = await worker.next_reply(call)
             if message.op == "end":
                 return
+            if message.op == "processed":
+                self._in_flight.done()
+                continue
             data = message.data
             if message.op == "start":
                 await self._send_event(
@@ -374,6 +390,9 @@ class PocketSphinxHandler:
                 if op == "close":
                     self._session = None
                     yield message.reply("end")
+                    return
+            # Tells the parent this input is decoded (its fast-forward clock waits for it).
+            yield message.reply("processed")
         else:
             raise ValueError(f"pocketsphinx worker: unknown op {op!r}")
 

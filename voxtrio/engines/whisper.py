@@ -28,6 +28,7 @@ import numpy as np
 import trio
 
 from voxtrio.audio.frame import AudioFrame
+from voxtrio.core.fast_clock import real_work
 from voxtrio.engines.errors import APIConnectOptions
 from voxtrio.engines.stt import (
     STT,
@@ -102,11 +103,12 @@ class WhisperSTT(STT):
         if self._model is None:
             from faster_whisper import WhisperModel  # type: ignore[import-not-found]
 
-            self._model = await trio.to_thread.run_sync(
-                lambda: WhisperModel(
-                    str(self.model_path), device="cpu", local_files_only=True, **self._options
+            with real_work():
+                self._model = await trio.to_thread.run_sync(
+                    lambda: WhisperModel(
+                        str(self.model_path), device="cpu", local_files_only=True, **self._options
+                    )
                 )
-            )
         return self._model
 
     async def _recognize_impl(
@@ -115,7 +117,10 @@ class WhisperSTT(STT):
         lang = language or self.language
         async with self._lock:
             model = await self._load()
-            text, confidence = await trio.to_thread.run_sync(self._transcribe, model, frame, lang)
+            with real_work():
+                text, confidence = await trio.to_thread.run_sync(
+                    self._transcribe, model, frame, lang
+                )
         data = SpeechData(
             language=lang or "",
             text=text,

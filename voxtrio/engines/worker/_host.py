@@ -40,6 +40,7 @@ from typing import Any
 import attrs
 import trio
 
+from voxtrio.core.fast_clock import real_work
 from voxtrio.engines.errors import APIConnectionError, APIError
 from voxtrio.engines.worker._protocol import (
     DEFAULT_MAX_FRAME_SIZE,
@@ -152,12 +153,13 @@ class WorkerProcess:
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (_VOXTRIO_ROOT, env.get("PYTHONPATH", "")) if p
             )
-        process = await trio.lowlevel.open_process(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
+        with real_work():  # spawning runs in a thread: a fast-forward clock must wait
+            process = await trio.lowlevel.open_process(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            )
         worker = cls(process, target, max_frame_size=max_frame_size, shutdown_grace=shutdown_grace)
         try:
-            with trio.fail_after(start_timeout):
+            with trio.fail_after(start_timeout), real_work():
                 await worker.send(Message("init", call=0, data=dict(config or {})))
                 reply = await worker.receive()
             if reply.op != "ready":
@@ -249,7 +251,8 @@ class WorkerProcess:
         """
         call = await self.start_call(op, data, payload)
         try:
-            reply = await self.next_reply(call)
+            with real_work():
+                reply = await self.next_reply(call)
         except BaseException:
             await self.finish_call(call)
             raise
@@ -345,7 +348,7 @@ class WorkerProcess:
         self._open_calls.discard(call)
         if not self.alive:
             return
-        with trio.CancelScope(shield=True) as scope:
+        with trio.CancelScope(shield=True) as scope, real_work():
             scope.deadline = trio.current_time() + 1.0
             try:
                 await self.send(Message("cancel", call=call))
@@ -359,7 +362,8 @@ class WorkerProcess:
         if self._dead_reason is None:
             self._dead_reason = "it was closed"
         process = self._process
-        with trio.CancelScope(shield=True):
+        # real_work: the child's exit takes real time, a fast-forward clock must wait.
+        with trio.CancelScope(shield=True), real_work():
             if process.stdin is not None:
                 await process.stdin.aclose()
             with trio.move_on_after(self.shutdown_grace):
@@ -377,7 +381,7 @@ class WorkerProcess:
                 await process.stdout.aclose()
 
     async def _wait_briefly(self) -> None:
-        with trio.CancelScope(shield=True), trio.move_on_after(1.0):
+        with trio.CancelScope(shield=True), trio.move_on_after(1.0), real_work():
             await self._process.wait()
 
     def _check_alive(self) -> None:
