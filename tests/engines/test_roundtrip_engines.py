@@ -16,7 +16,15 @@ from voxtrio.engines.stt import SpeechEventType
 from voxtrio.engines.vad import VADEventType
 from voxtrio.testing.speech import phrase_grammar
 
-PHRASES = ["good morning", "set a timer", "turn off the lights", "thank you very much"]
+# "what time is it" once came back as "what time" (the decoder's lattice best path
+# ignored the grammar's final state); it stays here as the streaming regression case.
+PHRASES = [
+    "good morning",
+    "what time is it",
+    "set a timer",
+    "turn off the lights",
+    "thank you very much",
+]
 
 
 async def test_spoken_phrases_come_back_as_text_and_as_utterances() -> None:

@@ -356,6 +356,11 @@ class PocketSphinxHandler:
             options["lm"] = config["language_model"]
         else:
             options["lm"] = os.path.join(model, "en-us.lm.bin")
+        if config.get("grammar"):
+            # The lattice best path (pocketsphinx's default bestpath=yes) ignores the
+            # grammar's final state, so it can end mid-phrase ("what time is it" came
+            # back "what time"); the grammar search's own backtrace keeps to the grammar.
+            options["bestpath"] = False
         self._ps = pocketsphinx
         self.decoder = pocketsphinx.Decoder(**options)
         if config.get("grammar"):

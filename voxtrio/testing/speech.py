@@ -172,8 +172,18 @@ def resample_frame(frame: AudioFrame, sample_rate: int) -> AudioFrame:
 
 
 def phrase_grammar(phrases: Sequence[str], name: str = "phrases") -> str:
-    """A JSGF grammar accepting exactly one of `phrases` (for `PocketSphinxSTT(grammar=)`)."""
-    alternatives = " | ".join(" ".join(normalize_words(p)) for p in phrases)
+    """A JSGF grammar accepting exactly one of `phrases` (for `PocketSphinxSTT(grammar=)`).
+
+    Words are normalised like `normalize_words` (lower case, no punctuation). Each
+    phrase is one whole alternative: no prefix of a phrase is accepted on its own, so
+    a hypothesis that is a cut-off phrase ("what time" for "what time is it") is a
+    decoder fault, not the grammar's. Raises ValueError for no phrases or a phrase
+    without words (JSGF cannot express an empty alternative).
+    """
+    words = [normalize_words(p) for p in phrases]
+    if not words or not all(words):
+        raise ValueError(f"phrase_grammar needs phrases with at least one word each: {phrases!r}")
+    alternatives = " | ".join(" ".join(w) for w in words)
     return f"#JSGF V1.0;\ngrammar {name};\npublic <{name}> = {alternatives} ;\n"
 
 
