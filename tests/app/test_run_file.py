@@ -16,6 +16,7 @@ import trio
 
 from voxtrio.app.run_file import RunOptions, run_file
 from voxtrio.cli import fast_clock_if, main
+from voxtrio.testing.chat_server import ScriptedReply, serve_chat_completions, text_chunks
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "speech"
 RATE = 16_000
@@ -136,3 +137,36 @@ def test_fast_and_realtime_do_not_mix(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     assert main(["run", str(path), "--fast", "--realtime"]) == 2
     assert "--fast cannot be combined with --realtime" in capsys.readouterr().err
+
+
+@pytest.mark.realtime
+def test_fast_run_with_an_llm_over_http(tmp_path):
+    # The HTTP wait holds the clock too: the scripted server's chunks arrive in order
+    # and the reply is spoken, on the fast clock.
+    audio = np.concatenate([silence(0.5), read("s05.wav"), silence(4.0)])
+    path = tmp_path / "one.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
+        w.writeframes(audio.tobytes())
+    reply = "Music is playing in the living room now."
+
+    async def main():
+        script = [ScriptedReply(chunks=text_chunks(reply), usage=(30, 9), delay=0.05)]
+        async with serve_chat_completions(script) as server:
+            options = RunOptions(
+                input=path, transcript=tmp_path / "t.jsonl", metrics=tmp_path / "m.json",
+                llm_url=server.base_url, model="scripted", fast=True,
+            )
+            with trio.fail_after(60):
+                await run_file(options, out=io.StringIO())
+            return server.requests
+
+    requests = trio.run(main, clock=fast_clock_if(True))
+    assert len(requests) == 1 and requests[0]["model"] == "scripted"
+    assert "music" in requests[0]["messages"][-1]["content"]
+    items = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert [i["role"] for i in items] == ["user", "assistant"]
+    assert items[1]["text"] == reply and not items[1]["interrupted"]
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    llm = [m for m in metrics["metrics"] if m["type"] == "llm_metrics"]
+    assert llm and llm[0]["completion_tokens"] == 9 and llm[0]["ttft"] >= 0.05

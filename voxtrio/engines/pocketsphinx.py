@@ -233,6 +233,7 @@ class PocketSphinxStream(RecognizeStream):
                 except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                     break
             await send_pending()
+        self._in_flight.add()  # until its "end" comes back
         await worker.send_to_call(call, "close")
 
     def _remember(self, op: str, pcm: bytes) -> None:
