@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 import trio
 
 from voxtrio.audio.frame import AudioFrame
 from voxtrio.engines.espeak import EspeakTTS
 from voxtrio.engines.metrics import TTSMetrics
 from voxtrio.engines.tts import SynthesizedAudio
+from voxtrio.engines.worker import WorkerStartError
 
 TEXT = "Hello there. This is the offline voice of voxtrio, speaking from a worker process."
 
@@ -86,3 +88,23 @@ async def test_voices_and_rate_change_the_audio() -> None:
     with trio.fail_after(30):
         normal, fast = await duration(), await duration(rate=300)
     assert fast < normal * 0.75
+
+
+async def test_voices_by_name_or_by_language_code() -> None:
+    # "en-gb" is no voice file's name (British English is the file "en"), but users
+    # ask for voices by language code: it falls back to matching the language.
+    async def speech(voice: str) -> np.ndarray:
+        async with EspeakTTS(voice=voice) as tts:
+            frames = [c.frame for c in await collect(tts, "Tomato.")]
+        return np.concatenate([f.data[:, 0] for f in frames])
+
+    with trio.fail_after(30):
+        us, gb, rp = await speech("en-us"), await speech("en-gb"), await speech("en-GB-x-rp")
+    assert us.size and gb.size and rp.size
+    assert not np.array_equal(us, gb)  # another accent, not a silent fallback to en-us
+
+
+async def test_an_unknown_voice_says_what_to_give() -> None:
+    with trio.fail_after(30), pytest.raises(WorkerStartError, match="language code"):
+        async with EspeakTTS(voice="xx-nope") as tts:
+            await collect(tts, "Hello.")

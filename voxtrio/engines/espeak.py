@@ -109,6 +109,34 @@ def make_handler(config: Mapping[str, Any]) -> EspeakHandler:
     return EspeakHandler(config)
 
 
+class _Voice(ctypes.Structure):
+    """espeak_VOICE: the properties `espeak_SetVoiceByProperties` matches."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+def _select_voice(lib: Any, voice: str) -> bool:
+    """By voice name or file ("en-us", "en-GB-x-rp"), else by language ("en-gb", "pt-br").
+
+    Names alone miss common language codes: British English is the voice file "en"
+    whose language is "en-gb", so `SetVoiceByName("en-gb")` fails.
+    """
+    if lib.espeak_SetVoiceByName(voice.encode()) == 0:
+        return True
+    wanted = _Voice(None, voice.lower().encode(), None, 0, 0, 0, 0, 0, None)
+    return bool(lib.espeak_SetVoiceByProperties(ctypes.byref(wanted)) == 0)
+
+
 class EspeakHandler:
     """libespeak-ng through ctypes, synchronous mode (audio handed to a callback)."""
 
@@ -138,8 +166,11 @@ class EspeakHandler:
             raise RuntimeError(f"espeak_Initialize failed ({rate}); data path {data_path!r}")
         self.sample_rate = rate
         voice = str(config.get("voice", "en-us"))
-        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise ValueError(f"espeak-ng has no voice {voice!r}; try 'en-us', 'en-gb' or 'de'")
+        if not _select_voice(lib, voice):
+            raise ValueError(
+                f"espeak-ng has no voice {voice!r}: give a language code ('en-us', 'en-gb', "
+                "'de', 'fr', 'pt-br', ...) or a voice file name ('en-GB-x-rp', 'gmw/en')"
+            )
         lib.espeak_SetParameter(_RATE, int(config.get("rate", 175)), 0)
         lib.espeak_SetParameter(_PITCH, int(config.get("pitch", 50)), 0)
         self._chunks: list[bytes] = []

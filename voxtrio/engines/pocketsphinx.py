@@ -429,10 +429,21 @@ class PocketSphinxHandler:
         hyp = self.decoder.hyp()
         if hyp is None or not hyp.hypstr:
             return 0.0
+        # The mean posterior of the spoken words (the binding's `prob` values are
+        # probabilities already). The whole hypothesis' posterior (`hyp.prob`) shrinks
+        # with every word, so a long, right sentence would look unsure.
         try:
-            return max(0.0, min(1.0, float(self.decoder.get_logmath().exp(hyp.prob))))
+            words = [seg.prob for seg in self.decoder.seg() if not _is_filler(seg.word)]
         except Exception:  # some searches have no posterior
             return 0.0
+        if not words:
+            return 0.0
+        return max(0.0, min(1.0, sum(words) / len(words)))
+
+
+def _is_filler(word: str) -> bool:
+    """Silence, sentence marks and noise words (`<sil>`, `</s>`, `[NOISE]`, `+breath+`)."""
+    return word[:1] in ("<", "[", "+")
 
 
 class _Session:
