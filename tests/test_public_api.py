@@ -7,7 +7,7 @@ import pytest
 PACKAGES = {
     "voxtrio.core": [
         "mailbox", "pacing", "actor", "errors", "supervisor", "emitter", "async_value", "clock",
-        "loop_lag", "connection_pool", "exp_filter", "moving_average", "bounded_dict", "misc",
+        "loop_lag", "fast_clock", "connection_pool", "exp_filter", "moving_average", "bounded_dict", "misc",
     ],
     "voxtrio.actors": ["mic", "playout", "messages_audio", "vad", "stt", "tts", "engine_messages"],
     "voxtrio.testing": [

@@ -103,7 +103,7 @@ def add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "run",
         help="hold a conversation with a WAV file as the user",
         description=(
-            "Feed INPUT.wav in real time through an AgentSession on the embedded offline "
+            "Feed INPUT.wav in real time (--fast: skipping idle time) through an AgentSession on the embedded offline "
             "engines (silero VAD, pocketsphinx STT, espeak-ng TTS) and the demo brain, "
             "print the conversation and a per-turn latency table."
         ),

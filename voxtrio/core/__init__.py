@@ -30,6 +30,9 @@ from voxtrio.core.emitter import EventStreamOverflow as EventStreamOverflow
 from voxtrio.core.emitter import StreamOverflow as StreamOverflow
 from voxtrio.core.errors import SupervisorEscalation as SupervisorEscalation
 from voxtrio.core.exp_filter import ExpFilter as ExpFilter
+from voxtrio.core.fast_clock import ClockHold as ClockHold
+from voxtrio.core.fast_clock import FastForwardClock as FastForwardClock
+from voxtrio.core.fast_clock import real_work as real_work
 from voxtrio.core.loop_lag import LoopLagMonitor as LoopLagMonitor
 from voxtrio.core.loop_lag import LoopLagStatistics as LoopLagStatistics
 from voxtrio.core.loop_lag import open_loop_lag_monitor as open_loop_lag_monitor
