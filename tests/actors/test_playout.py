@@ -537,3 +537,58 @@ async def test_crash_reports_held_replies_and_a_restart_plays_on(
     assert [(e.speech_id, e.interrupted) for e in finished] == [("A", True), ("B", False)]
     assert finished[0].played_duration == pytest.approx(0.2)  # 10 frames reached the sink
     assert [int(f.data[0, 0]) for _, f in sink.heard] == list(range(1, 11)) + list(range(100, 105))
+
+
+class SlowSink(MemorySink):
+    """A sink whose every `every`-th write blocks for `stall` s (a congested socket)."""
+
+    def __init__(self, *, every: int, stall: float) -> None:
+        super().__init__(sample_rate=RATE)
+        self.every, self.stall, self.writes = every, stall, 0
+
+    async def write(self, frame: AudioFrame) -> None:
+        self.writes += 1
+        if self.writes % self.every == 0:
+            await trio.sleep(self.stall)
+        await super().write(frame)
+
+
+async def test_slow_writes_are_caught_up_so_a_reply_does_not_drift(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Every 5th write blocks 50 ms: 2 s of audio has 20 such stalls. Restarting the
+    # clock after each would end the reply 0.6 s late; catching up ends it on time.
+    sink = SlowSink(every=5, stall=0.05)
+    async with trio.open_nursery() as nursery:
+        h = await Harness(nursery, sink).start()
+        t0 = trio.current_time()
+        h.ref.tell_nowait(PlaySegment("A", frames(2.0)))
+        await trio.sleep(3.0)
+        nursery.cancel_scope.cancel()
+    times = [t - t0 for t, _ in sink.heard]
+    assert h.heard_values() == list(range(1, 101))
+    assert times[-1] == pytest.approx(1.98 + 0.05, abs=TOL)  # only the last stall shows
+    # Never ahead of the frame's own time, never more than one stall behind it.
+    assert all(-TOL <= t - k * FRAME <= 0.05 + TOL for k, t in enumerate(times))
+    assert h.finished("A").played_duration == pytest.approx(2.0)
+
+
+async def test_a_stall_longer_than_max_catch_up_restarts_the_clock(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # A 0.5 s stall: bursting 0.5 s of audio at once would flood the sink, so the
+    # clock restarts and the rest of the reply plays 20 ms apart from there.
+    sink = SlowSink(every=10, stall=0.5)
+    async with trio.open_nursery() as nursery:
+        h = await Harness(nursery, sink, max_catch_up=0.2).start()
+        t0 = trio.current_time()
+        h.ref.tell_nowait(PlaySegment("A", frames(0.36)))  # one stall, at the 10th write
+        await trio.sleep(2.0)
+        nursery.cancel_scope.cancel()
+    times = [t - t0 for t, _ in sink.heard]
+    assert len(times) == 18
+    assert times[9] == pytest.approx(0.18 + 0.5, abs=TOL)
+    # The clock restarts at the next write (at once), then 20 ms apart: no burst of the
+    # 0.5 s that was missed.
+    assert times[10] == pytest.approx(times[9], abs=TOL)
+    assert np.allclose(np.diff(times[10:]), FRAME, atol=TOL)

@@ -20,7 +20,9 @@ and returns).
 Pacing. On a paced sink (`sink.paced`: memory and device sinks) the output runs on
 trio's clock: frames are cut to at most `frame_duration` (20 ms) and each is written when
 it is due, continuing the clock of the previous write; the first frame after an idle
-period is written at once. On an unpaced sink (WAV files) frames are written as soon as
+period is written at once. When the output falls behind (a late wake-up under load, a
+sink write that blocked), the frames due meanwhile are written at once to catch up, up
+to `max_catch_up` (0.2 s) behind; further behind, the clock restarts at now. On an unpaced sink (WAV files) frames are written as soon as
 they are available.
 
 Under-runs. If a segment has started but its next audio has not arrived when due, a
@@ -156,6 +158,7 @@ class Playout(Actor):
         idle: IdleMode = "none",
         prebuffer: float = 0.0,
         max_queued: float = 60.0,
+        max_catch_up: float = 0.2,
         emitter: EventEmitter | None = None,
         events: MailboxSender[Any] | None = None,
     ) -> None:
@@ -169,12 +172,15 @@ class Playout(Actor):
             raise ValueError(f"max_queued must be > 0 seconds, got {max_queued}")
         if not 0 <= prebuffer < max_queued:
             raise ValueError(f"prebuffer must be >= 0 and below max_queued, got {prebuffer}")
+        if not max_catch_up >= 0:
+            raise ValueError(f"max_catch_up must be >= 0 seconds, got {max_catch_up}")
         self.sink = sink
         self.frame_duration = frame_duration
         self.position_interval = position_interval
         self.idle: IdleMode = idle
         self.prebuffer = prebuffer
         self.max_queued = max_queued
+        self.max_catch_up = max_catch_up
         self._emitter = emitter
         self._events = events
         self._ctx: ActorContext | None = None
@@ -449,11 +455,11 @@ class Playout(Actor):
                     if not await self._sleep_until_due():
                         await self._write_silence(sink)
                 else:
-                    await self._idle_lot.park()
+                    await self._park_idle()
                 continue
             if seg.chunks:
                 if paced and not seg.started and not self._prebuffered(seg):
-                    await self._idle_lot.park()  # hold the start until enough is queued
+                    await self._park_idle()  # hold the start until enough is queued
                 elif not (paced and await self._sleep_until_due()):
                     # Let a control message that arrived with this wake-up (its task is
                     # already runnable) go first, then write only if nothing changed.
@@ -474,7 +480,13 @@ class Playout(Actor):
                         self._stats.underruns += 1
                     await self._write_silence(sink)
             else:
-                await self._idle_lot.park()
+                await self._park_idle()
+
+    async def _park_idle(self) -> None:
+        # The output stops here: the next write starts a fresh clock (at once) instead
+        # of catching up on the idle time.
+        self._origin = None
+        await self._idle_lot.park()
 
     async def _write_chunk(self, sink: AudioSink, seg: _Segment) -> None:
         chunk = seg.chunks.popleft()
@@ -538,11 +550,14 @@ class Playout(Actor):
         if self._origin is None or self._rate is None:
             return now
         due = self._origin + self._clock / self._rate
-        if due < now - self.frame_duration:
-            # Idle (or stalled) for longer than a frame: restart the clock at now rather
-            # than bursting to catch up.
+        if due < now - self.max_catch_up:
+            # Stalled for longer than we may catch up on (a long GC pause, a sink that
+            # blocked): restart the clock at now rather than bursting.
             self._origin = None
             return now
+        # A late wake-up or a slow write: the frames due meanwhile go out at once, so
+        # the lateness does not add up over a reply (a network client would hear the
+        # reply drift later and later).
         return due
 
     def _start_clock(self) -> None:
