@@ -163,9 +163,10 @@ async def run_file(options: RunOptions, *, out: TextIO = sys.stdout) -> RunRepor
     print(f"usage: {usage}", file=out)
     if options.fast:
         took = time.perf_counter() - started  # wall-clock ok
+        lasted = trio.current_time() - t0  # the conversation, to the end of the last reply
         print(
-            f"fast: {input_duration:.1f} s of audio in {took:.1f} s "
-            f"({input_duration / took:.1f}x real time)",
+            f"fast: a {lasted:.1f} s conversation ({input_duration:.1f} s of input) in "
+            f"{took:.1f} s ({lasted / took:.1f}x real time, engine start-up included)",
             file=out,
         )
     if options.out is not None:
