@@ -392,3 +392,21 @@ def test_the_example_says_what_is_missing(
         runpy.run_path(str(example), run_name="__main__")
     assert info.value.code == 2
     assert "OPENAI_API_KEY" in capsys.readouterr().err
+
+
+async def test_the_user_goes_away_and_comes_back_in_realtime_mode() -> None:
+    # user_away_timeout works as in the cascade: nobody speaks for 0.6 s -> "away";
+    # the server's VAD hearing speech brings the user back.
+    events = fixture("full_voice_turn")
+    script = [*handshake(events), ExpectClient("input_audio_buffer.append"), Delay(1.2), Send(events[2])]
+    with trio.fail_after(LIMIT):
+        async with open_realtime_server(script) as server:
+            model = RealtimeModel(api_key="test-key", base_url=f"ws://127.0.0.1:{server.port}/v1")
+            session = AgentSession(model=model, user_away_timeout=0.6)
+            rec = EventRecorder(session)
+            async with session.start(audio_in=mic(3.0), audio_out=MemorySink(24_000), agent=Agent()):
+                listening = await rec.expect("agent_state_changed", new_state="listening")
+                away = await rec.expect("user_state_changed", new_state="away", within=3)
+                back = await rec.expect("user_state_changed", new_state="speaking", within=3)
+    assert away.at - listening.at == pytest.approx(0.6, abs=0.15)
+    assert back.payload.old_state == "away"

@@ -208,12 +208,48 @@ class RealtimeActivity(Actor):
                     self._nursery = nursery
                     nursery.start_soon(self._forward_audio)
                     nursery.start_soon(self._pump_mic, session)
+                    nursery.start_soon(self._watch_user_away)
                     self.core.set_agent_state("listening")
                     async for msg in ctx.messages():
                         self._handle(msg)
                     nursery.cancel_scope.cancel()
         except APIError as exc:
             self._fail(exc)
+
+    async def _watch_user_away(self) -> None:
+        """`user_away_timeout`: user and agent both quiet that long -> the user is "away".
+
+        The server's VAD drives the user's state here (speech started/stopped), replies
+        drive the agent's; any change of either restarts the wait.
+        """
+        away = self.core.user_away_timeout
+        if away is None:
+            return
+        core = self.core
+
+        def quiet() -> bool:
+            return core.user_state.value == "listening" and core.agent_state.value == "listening"
+
+        while True:
+            while not quiet():
+                await self._next_state_change()
+            with trio.move_on_after(away):
+                while quiet():
+                    await self._next_state_change()
+                continue
+            core.set_user_state("away", at=trio.current_time())
+            await core.user_state.wait_value(lambda state: state != "away")
+
+    async def _next_state_change(self) -> None:
+        """Return at the next change of the user's or the agent's state."""
+        async with trio.open_nursery() as nursery:
+
+            async def wait(value: Any) -> None:
+                await value.wait_transition()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(wait, self.core.user_state)
+            nursery.start_soon(wait, self.core.agent_state)
 
     def _configured_model(self) -> RealtimeModel:
         """The model with the agent's instructions and tools added."""
