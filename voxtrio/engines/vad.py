@@ -10,7 +10,8 @@ Adding an engine: subclass `VAD` and supply only the model — `sample_rate`,
 `window_size` (samples per inference) and `async def probability(window)` (a float32
 mono array of `window_size` samples in [-1, 1) → speech probability in [0, 1]). A model
 with per-stream state (silero's RNN) overrides `scorer()` to return a fresh scoring
-function per stream. CPU work belongs off the trio thread (`trio.to_thread.run_sync`).
+function per stream; one whose probability lags the speech overrides `end_refiner()`
+(below). CPU work belongs off the trio thread (`trio.to_thread.run_sync`).
 The segmentation state machine below is shared by every engine.
 
 Segmentation (per window of `window_size / sample_rate` seconds):
@@ -21,19 +22,26 @@ Segmentation (per window of `window_size / sample_rate` seconds):
 - END_OF_SPEECH once consecutive non-speech windows reach `min_silence_duration`; its
   frames are the whole utterance: prefix padding, speech, and the trailing silence
   (capped at `max_buffered_speech` seconds; beyond that, audio is dropped with a warning).
-- Where speech ended: `timestamp - silence_duration` of END_OF_SPEECH is the end of the
-  last *confident* speech window (probability >= `activation_threshold`, or >= the
-  deactivation threshold if that is set higher), not of the last window hysteresis kept
-  in speech. Hysteresis decides *whether* speech goes on but makes a poor boundary: a
-  model's probability decays over several windows after the last word when noise
-  follows it (Silero in white noise at 10 dB SNR: 2-4 windows between 0.9 and 0.35).
-  So END_OF_SPEECH's `silence_duration` is >= `min_silence_duration` (except at a
-  flush), more when the utterance trailed off between the thresholds; its `frames`
-  and `speech_duration` still count everything hysteresis kept.
+- Where speech ended: `timestamp - silence_duration` of END_OF_SPEECH. The segmenter
+  starts from the end of the last *confident* speech window (probability >=
+  `activation_threshold`, or >= the deactivation threshold if that is set higher), not
+  of the last window hysteresis kept in speech: hysteresis decides *whether* speech
+  goes on but makes a poor boundary. Then, if the engine's `end_refiner()` gives an
+  `EndRefiner` (Silero's does), the audio decides: the end moves to where the band
+  energy of the last few hundred ms meets the noise floor measured on the stream's
+  non-speech windows, at most 125 ms earlier or 250 ms later
+  (`voxtrio.engines.vad_boundary`). A model's probability makes a poor clock in
+  noise: Silero in white noise at 10 dB SNR stays >= 0.5 for 1-3 windows after the
+  last word (70-140 ms late) and can lose a quiet final /s/ (up to 150 ms early); the
+  refined ends are within 60 ms there. The end never precedes the utterance's first
+  speech window nor follows the event. So `silence_duration` is about
+  `min_silence_duration` or more (up to 250 ms less with a refined end; anything at a
+  flush); `frames` and `speech_duration` still count everything hysteresis kept.
 - INFERENCE_DONE after every window (before any START/END that window causes), with the
   window's frame, its probability and the running durations.
 - `flush()` is a hard boundary: a speech in progress ends (END_OF_SPEECH) and all state
-  resets. A partial window (< `window_size` samples) pending at a flush is dropped.
+  resets (but an `EndRefiner` keeps its noise floor: it describes the room, not the
+  utterance). A partial window (< `window_size` samples) pending at a flush is dropped.
 Event frames are mono at the VAD's `sample_rate`; `timestamp` is seconds of audio from
 the stream's start (`samples_index / sample_rate`). One `VADMetrics` is emitted through
 `vad.on("metrics_collected", ...)` per second of audio.
@@ -59,6 +67,7 @@ from voxtrio.engines._audio_stream import AudioInputStream, Flush
 from voxtrio.engines._emits import EmitsEvents
 from voxtrio.engines.errors import APIConnectOptions
 from voxtrio.engines.metrics import VADMetrics
+from voxtrio.engines.vad_boundary import EndRefiner
 
 __all__ = [
     "VAD",
@@ -96,8 +105,8 @@ class VADEvent:
 
     `speech_duration` / `silence_duration`: seconds of the current speech (or speech
     candidate) and of the current silence. On END_OF_SPEECH, `silence_duration` runs
-    from the end of the last confident speech window, so `timestamp - silence_duration`
-    is where speech ended (module docstring). `probability` and `inference_duration` belong
+    from where speech ended (the last confident window, or the refined end), so
+    `timestamp - silence_duration` is that instant (module docstring). `probability` and `inference_duration` belong
     to the window just scored (INFERENCE_DONE). `speaking`: state after this window.
     """
 
@@ -228,6 +237,14 @@ class VAD(EmitsEvents):
         """The scoring function one stream uses; override for per-stream model state."""
         return self.probability
 
+    def end_refiner(self) -> EndRefiner | None:
+        """Per stream: an `EndRefiner` to place END_OF_SPEECH by the audio, or None.
+
+        None (the default) keeps the end at the last confident window; override when the
+        model's probability lags the speech (see `voxtrio.engines.vad_boundary`).
+        """
+        return None
+
     async def aclose(self) -> None:
         """Release the engine's resources."""
 
@@ -326,6 +343,7 @@ class _Segmenter:
         self._samples_index = 0
         self._opts: VADOptions | None = None
         self._prefix_windows = 0
+        self._refiner = vad.end_refiner()
         self._reset()
 
     def _reset(self) -> None:
@@ -334,6 +352,7 @@ class _Segmenter:
         self._speech_windows = 0  # speech windows in the current utterance
         self._silence_run = 0  # consecutive non-speech windows
         self._confident_end = 0  # samples_index after the utterance's last confident window
+        self._speech_start = 0  # samples_index where the utterance's speech run began
         self._recent: deque[tuple[npt.NDArray[np.int16], float]] = deque()
         self._utterance: list[tuple[npt.NDArray[np.int16], float]] = []
         self._warned_cap = False
@@ -357,6 +376,12 @@ class _Segmenter:
         is_speech = probability >= threshold
         if probability >= max(opts.activation_threshold, opts.exit_threshold):
             self._confident_end = self._samples_index  # where speech is said to end
+        if self._refiner is not None:
+            self._refiner.push(
+                window,
+                noise=not self._speaking and probability < opts.exit_threshold,
+                anchor=self._confident_end if self._speaking else self._samples_index,
+            )
 
         if self._speaking:
             if len(self._utterance) * w < opts.max_buffered_speech:
@@ -391,6 +416,7 @@ class _Segmenter:
             self._silence_run = 0
             # the start run is >= activation: never place the end before it
             self._confident_end = max(self._confident_end, self._samples_index)
+            self._speech_start = self._samples_index - self._speech_run * self._size
             started = True
         elif self._speaking and self._silence_run * w >= opts.min_silence_duration - _EPS:
             end = self._end_of_speech()
@@ -429,13 +455,20 @@ class _Segmenter:
             frames=self._frames(self._utterance),
             speech_duration=self._speech_windows * self._window,
             speaking=False,
-            # measured from the last confident window (see the module docstring)
-            silence_duration=(self._samples_index - self._confident_end) / self._rate,
+            # from the end of speech (see the module docstring)
+            silence_duration=(self._samples_index - self._speech_end()) / self._rate,
         )
         silence_run = self._silence_run
         self._reset()
         self._silence_run = silence_run
         return event
+
+    def _speech_end(self) -> int:
+        """Sample index where the utterance's speech ended (module docstring)."""
+        end = self._confident_end
+        if self._refiner is not None:
+            end = self._refiner.refine(end, self._samples_index)
+        return max(self._speech_start, min(end, self._samples_index))
 
     def _frames(self, raws: list[tuple[npt.NDArray[np.int16], float]]) -> tuple[AudioFrame, ...]:
         rate = self._rate
