@@ -38,3 +38,11 @@ def chromium_path() -> Path:
         if problem is not None or not CHROMIUM.exists():
             pytest.skip(f"Chromium is missing at {CHROMIUM} and could not be installed: {problem}")
     return CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def _no_twilio_token_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's TWILIO_AUTH_TOKEN would turn signature checks on in every server
+    # these tests start (and in worker processes, which inherit the environment); the
+    # tests that want the check set it themselves.
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)

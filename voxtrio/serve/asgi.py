@@ -17,6 +17,12 @@ from the user's factory. A transport or session that raises is logged and closed
 1011; nothing escapes into the server, so other sessions keep running. An idle watchdog
 closes a socket that sent nothing for `idle_timeout` seconds (4408). `begin_drain()` makes
 new sockets close with 1001 and `close_all()` ends the live ones (graceful shutdown).
+
+Twilio: with a Twilio auth token (`twilio_signature=`, `ServerLimits.twilio_auth_token`,
+or `$TWILIO_AUTH_TOKEN`) every /ws/twilio upgrade must carry a valid `X-Twilio-Signature`
+(voxtrio.serve.twilio_signature), else it is closed with 4401 before any session starts;
+the signature then stands in for the server token on that route. Without one, Twilio
+sockets are not verified, and the first one logs a warning saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import inspect
 import logging
 import mimetypes
+import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -48,6 +55,7 @@ from voxtrio.serve.metrics import ServerMetrics
 
 # the contract types live with the transports (helper serve-transports)
 from voxtrio.serve.transports.common import ConnectionGone, ConnectionInfo
+from voxtrio.serve.twilio_signature import TwilioSignatureCheck, check_from_settings
 
 __all__ = ["AsgiWebSocket", "ConnectionHandler", "VoxtrioApp", "STATIC_DIR"]
 
@@ -62,7 +70,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ConnectionHandler = Callable[..., Awaitable[None]]
 
 ROUTES = {"/ws/browser": "browser", "/ws/twilio": "twilio"}
-_HEADERS_NEVER_FORWARDED = {"authorization", "cookie"}
+# the signature is replayable (no timestamp in it): the factory never needs it either
+_HEADERS_NEVER_FORWARDED = {"authorization", "cookie", "x-twilio-signature"}
 
 
 class AsgiWebSocket:
@@ -160,7 +169,9 @@ class VoxtrioApp:
     """The ASGI 3 app. `factory` is the user's `SessionFactory` (see the transports).
 
     `handlers` replaces the transports per route ("browser", "twilio"), for tests and
-    custom protocols. `metrics` and `loop_lag_p99` feed /metrics.
+    custom protocols. `metrics` and `loop_lag_p99` feed /metrics. `twilio_signature`
+    verifies Twilio's sockets; by default it is built from `limits.twilio_auth_token` /
+    `limits.twilio_public_url`, or `$TWILIO_AUTH_TOKEN` (None: not verified).
     """
 
     def __init__(
@@ -172,9 +183,14 @@ class VoxtrioApp:
         handlers: Mapping[str, ConnectionHandler] | None = None,
         loop_lag_p99: Callable[[], float] | None = None,
         static_dir: Path = STATIC_DIR,
+        twilio_signature: TwilioSignatureCheck | None = None,
     ) -> None:
         self.factory = factory
         self.limits = limits or ServerLimits()
+        self.twilio_signature = twilio_signature or check_from_settings(
+            self.limits.twilio_auth_token, self.limits.twilio_public_url, os.environ
+        )
+        self._warned_unverified_twilio = False
         self.metrics = metrics or ServerMetrics()
         self._handlers = dict(handlers or {})
         self._loop_lag_p99 = loop_lag_p99
@@ -284,7 +300,7 @@ class VoxtrioApp:
         await send({"type": "websocket.accept"})
         ws = AsgiWebSocket(receive, send, self.metrics)
 
-        refusal = self._refusal(route, headers, query)
+        refusal = self._refusal(route, headers, query, scope)
         if refusal is not None:
             code, reason = refusal
             self.metrics.connections_rejected.inc()
@@ -303,11 +319,23 @@ class VoxtrioApp:
         await self._run_connection(ws, route, info)
 
     def _refusal(
-        self, route: str, headers: Mapping[str, str], query: Mapping[str, str]
+        self, route: str, headers: Mapping[str, str], query: Mapping[str, str], scope: Scope
     ) -> tuple[int, str] | None:
         if self.draining:
             return CLOSE_GOING_AWAY, "server shutting down"
-        if not token_ok(self.limits, route, headers, query):
+        signed = route == "twilio" and self.twilio_signature is not None
+        if route == "twilio" and not signed and not self._warned_unverified_twilio:
+            self._warned_unverified_twilio = True
+            log.warning(
+                "Twilio sockets are not verified: anyone who knows the URL can open a call. "
+                "Set TWILIO_AUTH_TOKEN (or ServerLimits.twilio_auth_token) to check "
+                "X-Twilio-Signature"
+            )
+        if signed:
+            refusal = self._twilio_refusal(scope)
+            if refusal is not None:
+                return refusal
+        elif not token_ok(self.limits, route, headers, query):
             return CLOSE_UNAUTHORIZED, "unauthorized: missing or wrong token"
         if route == "browser" and not origin_ok(self.limits, headers):
             return CLOSE_FORBIDDEN_ORIGIN, "forbidden: origin not allowed"
@@ -317,6 +345,21 @@ class VoxtrioApp:
                 f"server at capacity ({self.limits.max_sessions} sessions): try again later",
             )
         return None
+
+    def _twilio_refusal(self, scope: Scope) -> tuple[int, str] | None:
+        assert self.twilio_signature is not None
+        verdict = self.twilio_signature.verify(scope)
+        if verdict.ok:
+            return None
+        # the URLs (never the signature or token) tell an operator behind a proxy what to set
+        urls = ", ".join(url.partition("?")[0] for url in verdict.urls)
+        log.info(
+            "%s: checked against %s (and their port variants); if Twilio used another URL, "
+            "set the Twilio public URL to the <Stream url> of your TwiML",
+            verdict.reason,
+            urls,
+        )
+        return CLOSE_UNAUTHORIZED, f"unauthorized: {verdict.reason}"
 
     async def _run_connection(self, ws: AsgiWebSocket, route: str, info: Any) -> None:
         live = _Live(ws=ws, scope=trio.CancelScope())

@@ -7,7 +7,8 @@
 Every refusal accepts the WebSocket and closes it at once with a code and a reason, because
 a browser page can read a close code but never the HTTP status of a refused upgrade:
 
-    4401  missing or wrong token (header `Authorization: Bearer T` or query `?token=T`)
+    4401  missing or wrong token (header `Authorization: Bearer T` or query `?token=T`);
+          on /ws/twilio with a Twilio auth token: missing or bad `X-Twilio-Signature`
     4403  the browser route got an `Origin` that is not in the allow-list
     1013  "try again later": `max_sessions` sessions are already running
     1009  a message larger than `max_message_size` bytes (closed by hypercorn itself)
@@ -17,7 +18,9 @@ a browser page can read a close code but never the HTTP status of a refused upgr
     1001  the server is shutting down (after the `shutdown_grace` deadline)
 
 Tokens are compared in constant time and never logged; `redact_query` drops the token
-from a query dict before anything else sees it.
+from a query dict before anything else sees it. `twilio_auth_token` (or `$TWILIO_AUTH_TOKEN`)
+turns on the `X-Twilio-Signature` check of /ws/twilio (voxtrio.serve.twilio_signature);
+it then replaces the token on that route, since Twilio cannot send one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
+
+from voxtrio.serve.twilio_signature import validate_public_url
 
 __all__ = [
     "CLOSE_GOING_AWAY",
@@ -58,6 +63,11 @@ def _positive_or_none(_inst: Any, attribute: Any, value: Any) -> None:
         raise ValueError(f"{attribute.name} must be > 0 or None: got {value!r}")
 
 
+def _public_url_or_none(_inst: Any, _attribute: Any, value: str | None) -> None:
+    if value is not None:
+        validate_public_url(value)
+
+
 def _origins(value: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
@@ -75,6 +85,10 @@ class ServerLimits:
     max_message_size: int = attrs.field(default=64 * 1024, validator=_positive_or_none)
     idle_timeout: float | None = attrs.field(default=60.0, validator=_positive_or_none)
     shutdown_grace: float = attrs.field(default=30.0, validator=_positive_or_none)
+    # verify X-Twilio-Signature on /ws/twilio with this auth token (None: $TWILIO_AUTH_TOKEN,
+    # read by VoxtrioApp); `twilio_public_url` is the URL as Twilio sees it, behind a proxy
+    twilio_auth_token: str | None = attrs.field(default=None, repr=False)
+    twilio_public_url: str | None = attrs.field(default=None, validator=_public_url_or_none)
 
 
 def token_ok(

@@ -3,7 +3,9 @@
     await run_twilio_connection(ws, factory, ConnectionInfo("twilio", "/ws/twilio"))
 
 Twilio speaks the Media Streams protocol (`voxtrio.protocols.twilio_media`, see
-docs/protocols.md). The connection:
+docs/protocols.md). Who may connect is decided before this runs: `VoxtrioApp` checks the
+upgrade's `X-Twilio-Signature` when a Twilio auth token is configured
+(voxtrio.serve.twilio_signature). The connection:
 
 1. waits up to `handshake_timeout` seconds for `connected` then `start` (μ-law, 8 kHz,
    mono is checked), builds the session from `factory` (the call's stream sid, call sid
